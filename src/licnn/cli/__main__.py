@@ -1,0 +1,5 @@
+import sys
+
+from licnn.cli import main
+
+sys.exit(main())

@@ -87,7 +87,7 @@ class LoadedModel:
         """Resize the shorter side to ``resize_size`` and centre-crop ``input_size`` (the seed's)."""
         return _crop_transform(self.resize_size, self.input_size)(image)
 
-    def normalize(self, image: Image.Image) -> torch.Tensor:
+    def normalise(self, image: Image.Image) -> torch.Tensor:
         """A cropped PIL image as a normalised ``3 x H x W`` tensor."""
         return transforms.functional.normalize(
             transforms.functional.to_tensor(image), self.mean, self.std
@@ -95,7 +95,7 @@ class LoadedModel:
 
     def preprocess(self, image: Image.Image) -> torch.Tensor:
         """The full preprocessing: crop, then normalise."""
-        return self.normalize(self.crop(image))
+        return self.normalise(self.crop(image))
 
     def describe(self) -> str:
         sha = f", sha256 {self.weights_sha256[:12]}" if self.weights_sha256 else ""

@@ -127,6 +127,8 @@ class GateHooks:
         self.gate_points = list(gate_points)
         self.masks: Sequence[torch.Tensor | None] | None = None
         self.on_output: OutputCallback | None = None
+        #: Mask outputs in place (only where no autograd graph needs them: inference mode).
+        self.inplace = False
         self._index = {(g.module_name, g.call): g.index for g in self.gate_points}
         self._counter = _CallCounter()
         self._handles: list[torch.utils.hooks.RemovableHandle] = []
@@ -160,6 +162,7 @@ class GateHooks:
         self._handles.clear()
         self.masks = None
         self.on_output = None
+        self.inplace = False
 
     def _make_hook(self, name: str) -> Callable[..., torch.Tensor | None]:
         def hook(_module: nn.Module, _inputs: object, output: torch.Tensor) -> torch.Tensor | None:
@@ -168,8 +171,11 @@ class GateHooks:
                 return None
             changed = False
             if self.masks is not None and self.masks[idx] is not None:
-                output = output * self.masks[idx]
-                changed = True
+                if self.inplace:
+                    output.mul_(self.masks[idx])
+                else:
+                    output = output * self.masks[idx]
+                    changed = True
             if self.on_output is not None:
                 replaced = self.on_output(idx, output)
                 if replaced is not None:

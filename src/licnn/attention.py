@@ -1,0 +1,242 @@
+"""LICNN attention and saliency maps: the fast, batched implementation.
+
+For a chunk of images it makes one forward pass (kept for autograd) that also gives the
+top-k classes, one activation-gradient backward pass per class slot (no parameter
+gradients), the lateral inhibition of all Max-C maps of a layer at once, and one gated
+forward pass for all (image, class) pairs together, which stops after the last gate point.
+:mod:`licnn.reference` is the plain, step-by-step version it is tested against.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from licnn.config import LICNNConfig
+from licnn.gates import GateHooks, GatePoint, find_gate_points
+from licnn.lateral_inhibition import l2_normalise, suppression_mask
+from licnn.models import LoadedModel
+
+Target = int | Sequence[int] | torch.Tensor | None
+
+
+@dataclass
+class LICNNResult:
+    """Maps and predictions for a batch of ``N`` images and ``K`` classes per image."""
+
+    attention: torch.Tensor  # N x K x H x W, each map L2-normalised
+    classes: torch.Tensor  # N x K class indices the maps are for
+    probabilities: torch.Tensor  # N x K softmax probabilities of those classes
+    logits: torch.Tensor  # N x C logits of the ungated forward pass
+
+    @property
+    def saliency(self) -> torch.Tensor:
+        """Sum of the K attention maps, L2-normalised (N x H x W)."""
+        return l2_normalise(self.attention.sum(dim=1))
+
+
+class _StopForward(Exception):
+    """Raised by a hook after the last gate point: the rest of the network is not needed."""
+
+
+class LICNN:
+    """Category-specific attention maps and top-k saliency maps by lateral inhibition.
+
+    Built from a :class:`licnn.models.LoadedModel` (or any ``nn.Module`` classifier with
+    ReLU-family activations) and called like a Captum method::
+
+        explainer = LICNN(load_model("efficientnet-lite0"))
+        maps = explainer.attribute(images, target=None)   # predicted class, N x H x W
+        sal = explainer.saliency(images, top_k=5)          # N x H x W
+
+    Hooks are installed only during a call and removed afterwards.
+    """
+
+    def __init__(
+        self,
+        model: LoadedModel | nn.Module,
+        config: LICNNConfig | None = None,
+        gate_points: Sequence[GatePoint] | None = None,
+        batch_size: int = 8,
+        input_size: int = 224,
+    ) -> None:
+        if isinstance(model, LoadedModel):
+            self.module = model.module
+            gate_points = gate_points or model.gate_points
+        else:
+            self.module = model.eval()
+            gate_points = gate_points or find_gate_points(self.module, input_size)
+        self.gate_points = list(gate_points)
+        self.config = config or LICNNConfig()
+        self.batch_size = batch_size
+
+    # -- public API ------------------------------------------------------------------
+
+    def attribute(self, inputs: torch.Tensor, target: Target = None) -> torch.Tensor:
+        """Attention maps (N x H x W) for ``target`` (one class per image; None: predicted)."""
+        return self.explain(inputs, target=target, top_k=1).attention[:, 0]
+
+    def saliency(self, inputs: torch.Tensor, top_k: int = 5) -> torch.Tensor:
+        """Saliency maps (N x H x W): sum of the attention maps of the top-k predicted classes."""
+        return self.explain(inputs, top_k=top_k).saliency
+
+    def explain(self, inputs: torch.Tensor, target: Target = None, top_k: int = 5) -> LICNNResult:
+        """Attention maps for given classes (``target``, N x K) or the top-k predicted ones."""
+        if inputs.dim() != 4:
+            raise ValueError(f"inputs must be N x 3 x H x W, got shape {tuple(inputs.shape)}")
+        targets = _as_targets(target, inputs.shape[0], inputs.device)
+        parts = []
+        for start in range(0, inputs.shape[0], self.batch_size):
+            chunk = slice(start, start + self.batch_size)
+            parts.append(
+                self._explain_chunk(
+                    inputs[chunk], None if targets is None else targets[chunk], top_k
+                )
+            )
+        return LICNNResult(
+            *(
+                torch.cat([getattr(p, f) for p in parts])
+                for f in ("attention", "classes", "probabilities", "logits")
+            )
+        )
+
+    # -- the algorithm ---------------------------------------------------------------
+
+    def _explain_chunk(
+        self, x: torch.Tensor, targets: torch.Tensor | None, top_k: int
+    ) -> LICNNResult:
+        cfg = self.config
+        with GateHooks(self.module, self.gate_points) as hooks:
+            # Steps 1-2: one forward pass, kept for autograd; then one backward per class slot.
+            outputs: list[torch.Tensor] = []
+            hooks.on_output = lambda _i, out: outputs.append(out)
+            with torch.enable_grad():
+                logits = self.module(x.detach().requires_grad_(True))
+                hooks.on_output = None
+                probs = torch.softmax(logits, dim=1)
+                scores = probs if cfg.score == "softmax" else logits
+                classes = targets if targets is not None else probs.topk(top_k, dim=1).indices
+                rows = torch.arange(x.shape[0], device=x.device)
+                max_c: list[list[torch.Tensor]] = [[] for _ in self.gate_points]
+                n_slots = classes.shape[1]
+                for slot in range(n_slots):
+                    score = scores[rows, classes[:, slot]].sum()
+                    grads = torch.autograd.grad(score, outputs, retain_graph=slot < n_slots - 1)
+                    for i, g in enumerate(grads):
+                        max_c[i].append(g.amax(dim=1))
+                outputs.clear()
+                del grads
+            picked = probs.detach().gather(1, classes)
+            logits = logits.detach()
+
+            # Steps 3-5: lateral inhibition of all Max-C maps of a layer at once.
+            # Rows are image-major: row n * K + slot.
+            masks: list[torch.Tensor | None] = []
+            last = len(self.gate_points) - 1
+            for i, maps in enumerate(max_c):
+                if i == last and not cfg.gate_last:
+                    masks.append(None)
+                    continue
+                stacked = torch.stack(maps, dim=1).flatten(0, 1)
+                # Inhibition in float32 whatever the model's dtype (bf16 would blur the gate decisions).
+                masks.append(
+                    suppression_mask(stacked.float(), cfg.a, cfg.b, cfg.k).unsqueeze(1).to(x.dtype)
+                )
+            del max_c
+
+            # Steps 6-7: one gated forward for every (image, class) pair.
+            # Chunks of at most batch_size rows: larger batches are slower per image on a CPU.
+            repeated = x.detach().repeat_interleave(n_slots, dim=0)
+            flat_classes = classes.reshape(-1)
+            pieces: list[list[torch.Tensor]] = []
+            for start in range(0, repeated.shape[0], self.batch_size):
+                rows = slice(start, start + self.batch_size)
+                hooks.masks = [None if m is None else m[rows] for m in masks]
+                if cfg.kind == "response":
+                    pieces.append(self._gated_responses(hooks, repeated[rows]))
+                else:
+                    pieces.append(
+                        self._gated_gradients(
+                            hooks, repeated[rows], flat_classes[rows], hooks.masks
+                        )
+                    )
+            layer_maps = [torch.cat(parts) for parts in zip(*pieces, strict=True)]
+
+        attention = self._combine(layer_maps, x.shape[-2:])
+        attention = attention.reshape(x.shape[0], n_slots, *x.shape[-2:])
+        return LICNNResult(attention, classes, picked, logits)
+
+    def _gated_responses(self, hooks: GateHooks, x: torch.Tensor) -> list[torch.Tensor]:
+        sum_c: list[torch.Tensor] = []
+        last = len(self.gate_points) - 1
+
+        def keep(i: int, out: torch.Tensor) -> None:
+            sum_c.append(out.sum(dim=1))
+            if i == last:
+                raise _StopForward
+
+        hooks.on_output = keep
+        hooks.inplace = True
+        try:
+            with torch.inference_mode():
+                self.module(x)
+        except _StopForward:
+            pass
+        finally:
+            hooks.inplace = False
+        return sum_c
+
+    def _gated_gradients(
+        self,
+        hooks: GateHooks,
+        x: torch.Tensor,
+        classes: torch.Tensor,
+        masks: Sequence[torch.Tensor | None],
+    ) -> list[torch.Tensor]:
+        outputs: list[torch.Tensor] = []
+        hooks.on_output = lambda _i, out: outputs.append(out)
+        with torch.enable_grad():
+            logits = self.module(x.requires_grad_(True))
+            scores = torch.softmax(logits, dim=1) if self.config.score == "softmax" else logits
+            rows = torch.arange(x.shape[0], device=x.device)
+            grads = torch.autograd.grad(scores[rows, classes].sum(), outputs)
+        return [(g if m is None else g * m).sum(dim=1) for g, m in zip(grads, masks, strict=True)]
+
+    def _combine(self, layer_maps: Sequence[torch.Tensor], size: torch.Size) -> torch.Tensor:
+        """Step 7: (normalise,) resize to the input size, sum over layers, normalise."""
+        # Resizing is linear: maps of one resolution are summed first and resized once.
+        by_size: dict[tuple[int, ...], torch.Tensor] = {}
+        for m in layer_maps:
+            m = m.float()
+            if self.config.layer_norm:
+                m = l2_normalise(m)
+            key = tuple(m.shape[-2:])
+            by_size[key] = by_size[key] + m if key in by_size else m
+        total = sum(resize_map(m, size, self.config.resize) for m in by_size.values())
+        return l2_normalise(total)
+
+
+def resize_map(maps: torch.Tensor, size: Sequence[int], mode: str) -> torch.Tensor:
+    """Resize ``(B, h, w)`` maps to ``size`` with nearest or bilinear interpolation."""
+    if tuple(maps.shape[-2:]) == tuple(size):
+        return maps
+    kwargs = {"align_corners": False} if mode == "bilinear" else {}
+    return F.interpolate(maps.unsqueeze(1), size=tuple(size), mode=mode, **kwargs).squeeze(1)
+
+
+def _as_targets(target: Target, n: int, device: torch.device) -> torch.Tensor | None:
+    """Targets as an N x K long tensor, or None for 'the top-k predicted classes'."""
+    if target is None:
+        return None
+    t = torch.as_tensor(target, dtype=torch.long, device=device)
+    if t.dim() == 0:
+        t = t.expand(n)
+    if t.dim() == 1:
+        t = t.unsqueeze(1)
+    if t.shape[0] != n:
+        raise ValueError(f"target has {t.shape[0]} rows for {n} images")
+    return t

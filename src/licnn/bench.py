@@ -1,0 +1,203 @@
+"""Timing of LICNN: the reference, the fast path and the floor, measured in one run.
+
+The *floor* is what any implementation of the algorithm must at least do per image: one
+forward pass for the top-k, k activation-gradient backward passes, and k plain forward
+passes (the gated ones), here timed as plain forwards and backwards without any of the
+LICNN work. ``floor_ratio = fast / floor`` says how much the fast path adds to that.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import platform
+import threading
+import time
+from collections.abc import Callable
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+
+import torch
+
+from licnn import reference
+from licnn.attention import LICNN
+from licnn.config import LICNNConfig
+from licnn.gates import GateHooks
+from licnn.models import LoadedModel
+
+
+@dataclass
+class BenchResult:
+    """Seconds per image and peak memory of each method, with the largest map difference."""
+
+    model: str
+    device: str
+    dtype: str
+    n_images: int
+    batch_size: int
+    top_k: int
+    inputs: str
+    fast_s: float
+    floor_s: float
+    floor_ratio: float
+    reference_s: float | None = None
+    speedup: float | None = None
+    max_abs_diff: float | None = None
+    peak_memory_mb: dict[str, float] = field(default_factory=dict)
+    threads: int = field(default_factory=torch.get_num_threads)
+    torch_version: str = torch.__version__
+    cpu: str = field(default_factory=platform.processor)
+
+    def as_dict(self) -> dict[str, object]:
+        return asdict(self)
+
+
+class _PeakMemory:
+    """Peak memory of a block: CUDA's allocator peak, or the process RSS sampled every 5 ms."""
+
+    def __init__(self, device: torch.device) -> None:
+        self.device = device
+        self.peak_mb = 0.0
+
+    @contextmanager
+    def measure(self):
+        if self.device.type == "cuda":
+            torch.cuda.synchronize(self.device)
+            torch.cuda.reset_peak_memory_stats(self.device)
+            base = torch.cuda.memory_allocated(self.device)
+            yield
+            torch.cuda.synchronize(self.device)
+            self.peak_mb = (torch.cuda.max_memory_allocated(self.device) - base) / 2**20
+            return
+        import psutil
+
+        _release_freed_memory()
+        proc = psutil.Process()
+        base = proc.memory_info().rss
+        peak = [base]
+        done = threading.Event()
+
+        def sample() -> None:
+            while not done.wait(0.005):
+                peak[0] = max(peak[0], proc.memory_info().rss)
+
+        thread = threading.Thread(target=sample, daemon=True)
+        thread.start()
+        try:
+            yield
+        finally:
+            done.set()
+            thread.join()
+            peak[0] = max(peak[0], proc.memory_info().rss)
+            self.peak_mb = (peak[0] - base) / 2**20
+
+
+def _release_freed_memory() -> None:
+    """Hand memory freed by earlier phases back to the OS (glibc), so RSS growth is this phase's."""
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):
+        pass
+
+
+def _timed(fn: Callable[[], object], device: torch.device) -> tuple[float, object]:
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+    start = time.perf_counter()
+    out = fn()
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+    return time.perf_counter() - start, out
+
+
+def floor_pass(model: LoadedModel, x: torch.Tensor, top_k: int, batch_size: int) -> None:
+    """One forward, top_k activation-gradient backwards, top_k plain forwards, per chunk."""
+    module = model.module
+    with GateHooks(module, model.gate_points) as hooks:
+        for start in range(0, x.shape[0], batch_size):
+            chunk = x[start : start + batch_size]
+            outputs: list[torch.Tensor] = []
+            hooks.on_output = lambda _i, out, store=outputs: store.append(out)
+            with torch.enable_grad():
+                probs = torch.softmax(module(chunk.detach().requires_grad_(True)), dim=1)
+                hooks.on_output = None
+                classes = probs.topk(top_k, dim=1).indices
+                rows = torch.arange(chunk.shape[0], device=chunk.device)
+                for slot in range(top_k):
+                    score = probs[rows, classes[:, slot]].sum()
+                    torch.autograd.grad(score, outputs, retain_graph=slot < top_k - 1)
+            outputs.clear()
+            with torch.inference_mode():
+                for _ in range(top_k):
+                    module(chunk)
+
+
+def reference_pass(
+    model: LoadedModel, x: torch.Tensor, top_k: int, config: LICNNConfig
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Saliency and attention maps of every image by :mod:`licnn.reference`."""
+    attention = []
+    for image in x:
+        classes, _ = reference.top_classes(model, image, top_k)
+        attention.append(
+            torch.stack([reference.attention_map(model, image, c, config) for c in classes])
+        )
+    att = torch.stack(attention)
+    sal = att.sum(dim=1)
+    return sal / torch.linalg.vector_norm(sal, dim=(-2, -1), keepdim=True), att
+
+
+def run_bench(
+    model: LoadedModel,
+    x: torch.Tensor,
+    inputs: str,
+    batch_size: int = 8,
+    top_k: int = 5,
+    with_reference: bool = True,
+    config: LICNNConfig | None = None,
+    repeats: int = 1,
+) -> BenchResult:
+    """Time reference, fast and floor on the same images; the best of ``repeats`` runs each."""
+    config = config or LICNNConfig()
+    device = x.device
+    explainer = LICNN(model, config, batch_size=batch_size)
+    # Warm-up: first calls allocate and pick kernels.
+    explainer.explain(x[:1], top_k=top_k)
+    floor_pass(model, x[:1], top_k, batch_size)
+
+    memory: dict[str, float] = {}
+
+    def best(name: str, fn: Callable[[], object]) -> tuple[float, object]:
+        times, out = [], None
+        meter = _PeakMemory(device)
+        for _ in range(repeats):
+            with meter.measure():
+                t, out = _timed(fn, device)
+            times.append(t)
+        memory[name] = round(meter.peak_mb, 1)
+        return min(times) / x.shape[0], out
+
+    fast_s, result = best("fast", lambda: explainer.explain(x, top_k=top_k))
+    floor_s, _ = best("floor", lambda: floor_pass(model, x, top_k, batch_size))
+    bench = BenchResult(
+        model=model.name,
+        device=str(device) if device.type != "cuda" else torch.cuda.get_device_name(device),
+        dtype=str(x.dtype).replace("torch.", ""),
+        n_images=x.shape[0],
+        batch_size=batch_size,
+        top_k=top_k,
+        inputs=inputs,
+        fast_s=fast_s,
+        floor_s=floor_s,
+        floor_ratio=fast_s / floor_s,
+        peak_memory_mb=memory,
+    )
+    if with_reference:
+        ref_s, (ref_sal, ref_att) = best(
+            "reference", lambda: reference_pass(model, x, top_k, config)
+        )
+        diff_att = (ref_att.to(result.attention) - result.attention).abs().max().item()
+        diff_sal = (ref_sal.to(result.saliency) - result.saliency).abs().max().item()
+        bench.reference_s = ref_s
+        bench.speedup = ref_s / fast_s
+        bench.max_abs_diff = max(diff_att, diff_sal)
+    return bench

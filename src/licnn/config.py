@@ -1,0 +1,61 @@
+"""The settings of LICNN, with the seed paper's text as the default.
+
+Where the seed's text and its author's released code differ (SPEC section 1), the text is
+the default and the code's choice is an option; :meth:`LICNNConfig.seed_code` gives the
+code's choices in one call.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, replace
+from typing import Literal
+
+Score = Literal["softmax", "logit"]
+Resize = Literal["bilinear", "nearest"]
+Kind = Literal["response", "gradient"]
+
+
+@dataclass(frozen=True)
+class LICNNConfig:
+    """LICNN parameters.
+
+    a, b: weights of the average and the differential inhibition terms (paper: 0.1, 0.9).
+    k: side of the square lateral inhibition zone in activation-map cells (odd; paper: 7).
+    score: the back-propagated quantity, the class's softmax probability (seed) or its logit.
+    layer_norm: L2-normalise each layer's Sum-C map before the sum (seed text) or not (code).
+    gate_last: gate the last activation layer too (seed text) or leave it ungated (code).
+    resize: how Sum-C maps are brought to the input size (the seed code: nearest).
+    kind: response-based maps (gated responses, the seed) or gradient-based (gated gradients).
+    """
+
+    a: float = 0.1
+    b: float = 0.9
+    k: int = 7
+    score: Score = "softmax"
+    layer_norm: bool = True
+    gate_last: bool = True
+    resize: Resize = "bilinear"
+    kind: Kind = "response"
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.k, int) or self.k < 1 or self.k % 2 == 0:
+            raise ValueError(f"k must be an odd positive integer, got {self.k!r}")
+        if self.a < 0 or self.b < 0:
+            raise ValueError(f"a and b must be non-negative, got a={self.a}, b={self.b}")
+        if self.score not in ("softmax", "logit"):
+            raise ValueError(f"score must be 'softmax' or 'logit', got {self.score!r}")
+        if self.resize not in ("bilinear", "nearest"):
+            raise ValueError(f"resize must be 'bilinear' or 'nearest', got {self.resize!r}")
+        if self.kind not in ("response", "gradient"):
+            raise ValueError(f"kind must be 'response' or 'gradient', got {self.kind!r}")
+
+    @classmethod
+    def seed_code(cls, **changes: object) -> LICNNConfig:
+        """The choices of the seed author's released code: no per-layer norm, last layer ungated, nearest resize."""
+        return replace(cls(layer_norm=False, gate_last=False, resize="nearest"), **changes)
+
+    def replace(self, **changes: object) -> LICNNConfig:
+        return replace(self, **changes)
+
+    def as_dict(self) -> dict[str, object]:
+        return asdict(self)

@@ -1,0 +1,81 @@
+"""The lateral inhibition model on Max-C maps, vectorised over a batch of maps.
+
+For a map ``x`` (already L2-normalised), inside a ``k x k`` lateral inhibition zone (LIZ)
+around each location, with zero padding ``k // 2``::
+
+    x_LI[i, j] = a * exp(-mean_LIZ(x)) + b * sum_{u,v in LIZ} d_uv exp(-d_uv) max(0, x[u,v] - x[i,j])
+
+with ``d_uv`` the Euclidean distance from (i, j) to (u, v) divided by ``k``. The suppression
+mask keeps the locations where ``x > x_LI / ||x_LI||``. All functions take maps of shape
+``(..., H, W)`` and treat every leading index as a separate map.
+"""
+
+from __future__ import annotations
+
+import functools
+
+import torch
+import torch.nn.functional as F
+
+EPS = 1e-12
+
+
+def l2_normalise(x: torch.Tensor, eps: float = EPS) -> torch.Tensor:
+    """Divide each ``H x W`` map by its L2 norm (a zero map stays zero)."""
+    norm = torch.linalg.vector_norm(x, dim=(-2, -1), keepdim=True)
+    return x / norm.clamp_min(eps)
+
+
+@functools.cache
+def _distance_weights(k: int) -> torch.Tensor:
+    r = k // 2
+    offsets = torch.arange(-r, r + 1, dtype=torch.float64)
+    d = torch.sqrt(offsets[:, None] ** 2 + offsets[None, :] ** 2) / k
+    return d * torch.exp(-d)
+
+
+def distance_weights(k: int) -> torch.Tensor:
+    """The ``k x k`` weights ``d exp(-d)`` of the differential term (0 at the centre), float64."""
+    return _distance_weights(k).clone()
+
+
+def average_term(x: torch.Tensor, k: int) -> torch.Tensor:
+    """``exp(-mean of the LIZ)``; the mean counts the zero padding and the centre."""
+    flat = x.reshape(-1, 1, *x.shape[-2:])
+    mean = F.avg_pool2d(flat, k, stride=1, padding=k // 2, count_include_pad=True)
+    return torch.exp(-mean).reshape(x.shape)
+
+
+def differential_term(x: torch.Tensor, k: int) -> torch.Tensor:
+    """``sum_uv d_uv exp(-d_uv) max(0, x_uv - x_ij)`` over the LIZ, zero padding ``k // 2``."""
+    # Written with one scratch buffer and in-place ops: no allocation per offset. The terms
+    # stay max(0, s - x) (not max(s, x) - x), so a location with no higher neighbour gets
+    # exactly 0, as the formula says, with no rounding left over.
+    r = k // 2
+    h, w = x.shape[-2:]
+    padded = F.pad(x, (r, r, r, r))
+    weights = _distance_weights(k)
+    out = torch.zeros_like(x)
+    scratch = torch.empty_like(x)
+    for du in range(k):
+        for dv in range(k):
+            weight = float(weights[du, dv])
+            if weight == 0.0:
+                continue
+            torch.sub(padded[..., du : du + h, dv : dv + w], x, out=scratch)
+            out.add_(scratch.clamp_(min=0.0), alpha=weight)
+    return out
+
+
+def lateral_inhibition(x: torch.Tensor, a: float = 0.1, b: float = 0.9, k: int = 7) -> torch.Tensor:
+    """The inhibition strength ``x_LI`` of each location (not normalised)."""
+    return a * average_term(x, k) + b * differential_term(x, k)
+
+
+def suppression_mask(
+    max_c: torch.Tensor, a: float = 0.1, b: float = 0.9, k: int = 7
+) -> torch.Tensor:
+    """Boolean mask (True = keep) from raw Max-C maps: normalise, inhibit, normalise, gate."""
+    x = l2_normalise(max_c)
+    inhibition = l2_normalise(lateral_inhibition(x, a, b, k))
+    return x > inhibition

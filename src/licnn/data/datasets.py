@@ -1,0 +1,355 @@
+"""Datasets as sequences of records: image path, ImageNet label and metadata.
+
+``load_dataset(name)`` reads a fetched dataset from the data root. Every record has the
+image's path, its label as an ImageNet 1000-class index (None for PASCAL-S, which has no
+classes), the class name and WordNet id, boxes (``x0, y0, x1, y1`` in the image file's own
+pixels, float32 ``n x 4``) where the dataset has them, and the mask path for PASCAL-S.
+Records are in manifest order, so ``limit=N`` always gives the same first N images.
+Nothing here needs torch; :func:`iter_images` loads the images with
+:func:`licnn.images.load_image` and skips (and reports) bad files.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+from collections import defaultdict
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import overload
+
+import numpy as np
+from PIL import Image
+
+from licnn.data.fetch import imagenet_a_files, imagenet_val_folder
+from licnn.data.manifest import dataset_info, manifest_hash
+from licnn.data.paths import data_root, manifests_dir
+from licnn.data.synsets import IMAGENET_A_WNIDS, IMAGENET_WNIDS, SYNSET_WORDS
+from licnn.errors import DataError, ImageError
+from licnn.images import load_image
+
+#: Datasets of images (the others hold labels or file lists only).
+IMAGE_DATASETS = (
+    "imagenet-val-1300",
+    "imagenet-samples-1000",
+    "pascal-s",
+    "imagenet-val",
+    "imagenet-a",
+    "imagenet-a-proxy",
+)
+
+
+@dataclass(frozen=True, eq=False)
+class Record:
+    """One image of a dataset and what is known about it."""
+
+    path: Path
+    label: int | None
+    name: str | None = None
+    wnid: str | None = None
+    boxes: np.ndarray | None = None
+    mask: Path | None = None
+    dataset: str = ""
+    key: str = ""
+
+    @property
+    def meta(self) -> dict[str, object]:
+        """The metadata as a dict (name, wnid, boxes, mask, dataset, key)."""
+        return {
+            "name": self.name,
+            "wnid": self.wnid,
+            "boxes": self.boxes,
+            "mask": self.mask,
+            "dataset": self.dataset,
+            "key": self.key,
+        }
+
+
+@dataclass(frozen=True, eq=False)
+class Dataset(Sequence[Record]):
+    """A loaded dataset: a sequence of :class:`Record` with its provenance.
+
+    ``class_indices`` is None for 1000-class accuracy, or the ImageNet indices of the classes
+    accuracy must be computed over (the 200 ImageNet-A classes for ``imagenet-a`` and
+    ``imagenet-a-proxy``).
+    """
+
+    name: str
+    records: tuple[Record, ...]
+    manifest_hash: str
+    labelled: bool
+    folder: Path
+    class_indices: tuple[int, ...] | None = None
+    description: str = ""
+
+    @overload
+    def __getitem__(self, index: int) -> Record: ...
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[Record]: ...
+    def __getitem__(self, index: int | slice) -> Record | Sequence[Record]:
+        return self.records[index]
+
+    def __len__(self) -> int:
+        return len(self.records)
+
+    def describe(self) -> str:
+        """``name (N images, manifest 1234abcd5678)`` for reports and logs."""
+        return f"{self.name} ({len(self)} images, manifest {self.manifest_hash[:12]})"
+
+
+@cache
+def imagenet_a_class_indices() -> tuple[int, ...]:
+    """The ImageNet 1000-class indices of the 200 ImageNet-A classes, in ImageNet-A order."""
+    index = {wnid: i for i, wnid in enumerate(IMAGENET_WNIDS)}
+    return tuple(index[wnid] for wnid in IMAGENET_A_WNIDS)
+
+
+def wnid_to_index(wnid: str) -> int:
+    """The ImageNet class index of a WordNet id."""
+    try:
+        return _wnid_index()[wnid]
+    except KeyError:
+        raise DataError(f"{wnid} is not an ImageNet-1k WordNet id") from None
+
+
+@cache
+def _wnid_index() -> dict[str, int]:
+    return {wnid: i for i, wnid in enumerate(IMAGENET_WNIDS)}
+
+
+def load_dataset(
+    name: str,
+    root: str | os.PathLike[str] | None = None,
+    limit: int | None = None,
+    *,
+    path: str | os.PathLike[str] | None = None,
+) -> Dataset:
+    """Load a fetched dataset from the data root (``root``, ``$LICNN_DATA`` or ``data/``).
+
+    ``limit`` keeps the first N records. ``path`` gives the image folder of ``imagenet-val``
+    (else ``$LICNN_IMAGENET_VAL`` or ``<data root>/imagenet-val``). Raises
+    :class:`DataError` naming the ``licnn data fetch`` command when the data is missing.
+    """
+    info = dataset_info(name)
+    if name not in IMAGE_DATASETS:
+        raise DataError(
+            f"{name} holds {info.description.split(':')[0]}, not images to load; "
+            f"choose one of: {', '.join(IMAGE_DATASETS)}"
+        )
+    base = data_root(root)
+    loader = {
+        "imagenet-val-1300": _val_1300,
+        "imagenet-samples-1000": _samples_1000,
+        "pascal-s": _pascal_s,
+        "imagenet-val": _imagenet_val,
+        "imagenet-a": _imagenet_a,
+        "imagenet-a-proxy": _proxy,
+    }[name]
+    folder = imagenet_val_folder(base, path) if name == "imagenet-val" else base / name
+    records = loader(base, folder)
+    if limit is not None:
+        records = records[: max(0, limit)]
+    classes = imagenet_a_class_indices() if name in ("imagenet-a", "imagenet-a-proxy") else None
+    return Dataset(
+        name=name,
+        records=tuple(records),
+        manifest_hash=manifest_hash(name),
+        labelled=info.labelled,
+        folder=folder,
+        class_indices=classes,
+        description=info.description,
+    )
+
+
+def _missing(name: str, where: Path) -> DataError:
+    return DataError(
+        f"dataset {name} not found in {where}; run: licnn data fetch {name} --mirror DIR "
+        "(or without --mirror to download it)"
+    )
+
+
+def _read_csv(path: Path, name: str) -> list[dict[str, str]]:
+    if not path.is_file():
+        raise _missing(name, path.parent)
+    with open(path, newline="", encoding="utf-8") as fh:
+        return list(csv.DictReader(fh))
+
+
+def parse_boxes(text: str) -> np.ndarray:
+    """``x0 y0 x1 y1;x0 y0 x1 y1`` as a float32 ``n x 4`` array (``0 x 4`` when empty)."""
+    boxes = [[float(v) for v in part.split()] for part in text.split(";") if part.strip()]
+    return np.asarray(boxes, dtype=np.float32).reshape(-1, 4)
+
+
+def _val_1300(base: Path, folder: Path) -> list[Record]:
+    rows = _read_csv(folder / "labels.csv", "imagenet-val-1300")
+    return [
+        Record(
+            path=folder / "images" / r["file"],
+            label=int(r["label"]),
+            name=r["name"],
+            wnid=r["wnid"],
+            boxes=parse_boxes(r["boxes_xyxy_227"]),
+            dataset="imagenet-val-1300",
+            key=r["file"],
+        )
+        for r in rows
+    ]
+
+
+def _samples_1000(base: Path, folder: Path) -> list[Record]:
+    rows = _read_csv(folder / "labels.csv", "imagenet-samples-1000")
+    return [
+        Record(
+            path=folder / "images" / r["file"],
+            label=int(r["label"]),
+            name=r["name"],
+            wnid=r["wnid"],
+            dataset="imagenet-samples-1000",
+            key=r["file"],
+        )
+        for r in rows
+    ]
+
+
+def _pascal_s(base: Path, folder: Path) -> list[Record]:
+    images = folder / "images"
+    if not images.is_dir():
+        raise _missing("pascal-s", folder)
+    files = sorted(images.glob("*.jpg"), key=lambda p: (len(p.stem), p.stem))
+    return [
+        Record(
+            path=image,
+            label=None,
+            mask=folder / "masks" / f"{image.stem}.png",
+            dataset="pascal-s",
+            key=image.name,
+        )
+        for image in files
+    ]
+
+
+def val_image_files(folder: Path) -> dict[str, Path]:
+    """The images of an ILSVRC2012 val folder (files directly in it or in ``val/``), by name."""
+    found: dict[str, Path] = {}
+    for where in (folder / "val", folder):
+        if where.is_dir():
+            with os.scandir(where) as entries:
+                found.update((e.name, Path(e.path)) for e in entries if e.is_file())
+    return found
+
+
+def _annotations(base: Path) -> Path:
+    folder = base / "imagenet-val-annotations"
+    if not (folder / "class_labels.txt").is_file():
+        raise _missing("imagenet-val-annotations", folder)
+    return folder
+
+
+def _imagenet_val(base: Path, folder: Path) -> list[Record]:
+    notes = _annotations(base)
+    if not folder.is_dir():
+        raise DataError(
+            f"ILSVRC2012 val folder {folder} not found; set LICNN_IMAGENET_VAL to the folder "
+            "with ILSVRC2012_val_*.JPEG (from image-net.org)"
+        )
+    boxes: dict[str, list[list[float]]] = defaultdict(list)
+    for line in (notes / "localization.txt").read_text().splitlines():
+        key, *values = line.split(",")
+        if values:
+            boxes[key].append([float(v) for v in values])
+    records = []
+    available = val_image_files(folder)
+    for line in (notes / "class_labels.txt").read_text().splitlines():
+        if not line:
+            continue
+        key, label_text = line.split(",")
+        path = available.get(key.rsplit("/", 1)[-1])
+        if path is None:
+            continue
+        label = int(label_text)
+        records.append(
+            Record(
+                path=path,
+                label=label,
+                name=SYNSET_WORDS[label].split(",")[0],
+                wnid=IMAGENET_WNIDS[label],
+                boxes=np.asarray(boxes.get(key, []), dtype=np.float32).reshape(-1, 4),
+                dataset="imagenet-val",
+                key=path.name,
+            )
+        )
+    if not records:
+        raise DataError(
+            f"no ILSVRC2012 val images in {folder}; expected files like "
+            "ILSVRC2012_val_00000001.JPEG there or in val/"
+        )
+    return records
+
+
+def _imagenet_a(base: Path, folder: Path) -> list[Record]:
+    if not folder.is_dir():
+        raise _missing("imagenet-a", folder)
+    records = []
+    for row in imagenet_a_files(base):
+        label = wnid_to_index(row["wnid"])
+        records.append(
+            Record(
+                path=folder / row["file"],
+                label=label,
+                name=row["name"],
+                wnid=row["wnid"],
+                dataset="imagenet-a",
+                key=row["file"],
+            )
+        )
+    return records
+
+
+def proxy_rows() -> list[dict[str, str]]:
+    """The rows of ``data/manifests/imagenet-a-proxy.csv`` (dataset, file, label, lite2_top1)."""
+    path = manifests_dir() / (dataset_info("imagenet-a-proxy").manifest or "")
+    if not path.is_file():
+        raise DataError(f"{path} not found; make it with: python scripts/make_imagenet_a_proxy.py")
+    with open(path, newline="", encoding="utf-8") as fh:
+        return list(csv.DictReader(fh))
+
+
+def _proxy(base: Path, folder: Path) -> list[Record]:
+    sources = {
+        "imagenet-val-1300": {r.key: r for r in _val_1300(base, base / "imagenet-val-1300")},
+        "imagenet-samples-1000": {
+            r.key: r for r in _samples_1000(base, base / "imagenet-samples-1000")
+        },
+    }
+    records = []
+    for row in proxy_rows():
+        record = sources[row["dataset"]][row["file"]]
+        records.append(
+            Record(
+                path=record.path,
+                label=record.label,
+                name=record.name,
+                wnid=record.wnid,
+                boxes=record.boxes,
+                dataset="imagenet-a-proxy",
+                key=f"{row['dataset']}/{row['file']}",
+            )
+        )
+    return records
+
+
+def iter_images(
+    records: Sequence[Record], errors: list[tuple[Record, str]] | None = None
+) -> Iterator[tuple[Record, Image.Image]]:
+    """Yield ``(record, RGB image)``; a file that cannot be read is skipped, and noted in ``errors``."""
+    for record in records:
+        try:
+            image = load_image(record.path)
+        except ImageError as exc:
+            if errors is not None:
+                errors.append((record, str(exc)))
+            continue
+        yield record, image

@@ -1,0 +1,209 @@
+"""Check fetched datasets against their manifests and say so in one line each.
+
+A ``files`` dataset is checked file by file (size, then SHA-256); a file rebuilt from the
+source whose bytes differ from the mirror's (recorded by fetch) counts as *regenerated*, not
+bad. ``imagenet-a`` has no checksums: every file of its list must be present. ``imagenet-val``
+is counted against the annotations. ``imagenet-a-proxy`` checks its images in the two
+natural sets against their manifests.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from tqdm import tqdm
+
+from licnn.data.manifest import dataset_info, manifest_hash, read_manifest, sha256_file
+from licnn.data.paths import data_root
+from licnn.data.state import read_state
+from licnn.errors import DataError
+
+OK, REGENERATED, FAILED, ABSENT = "ok", "regenerated", "FAILED", "absent"
+
+
+@dataclass
+class VerifyReport:
+    """The outcome of verifying one dataset."""
+
+    name: str
+    status: str
+    n_files: int = 0
+    n_bytes: int = 0
+    missing: list[str] = field(default_factory=list)
+    bad: list[str] = field(default_factory=list)
+    regenerated: list[str] = field(default_factory=list)
+    detail: str = ""
+
+    @property
+    def failed(self) -> bool:
+        return self.status == FAILED
+
+    def summary(self) -> str:
+        """One line for ``licnn data verify``."""
+        head = f"{self.name}: {self.status}"
+        if self.status == ABSENT:
+            return f"{head} ({self.detail})"
+        parts = [f"{self.n_files} files"]
+        if self.n_bytes:
+            parts.append(f"{self.n_bytes / 1e6:.1f} MB")
+        if self.bad:
+            parts.append(f"{len(self.bad)} bad checksum (first: {self.bad[0]})")
+        if self.missing:
+            parts.append(f"{len(self.missing)} missing (first: {self.missing[0]})")
+        if self.regenerated:
+            parts.append(f"{len(self.regenerated)} regenerated from the source")
+        if self.detail:
+            parts.append(self.detail)
+        return f"{head}, " + ", ".join(parts)
+
+
+def verify(
+    name: str, root: str | os.PathLike[str] | None = None, *, progress: bool = False
+) -> VerifyReport:
+    """Verify one dataset in the data root; never raises for bad or missing files."""
+    info = dataset_info(name)
+    base = data_root(root)
+    if info.kind == "files":
+        return _verify_files(name, base, progress)
+    if info.kind == "archive":
+        return _verify_archive(name, base)
+    if info.kind == "folder":
+        return _verify_folder(name, base)
+    return _verify_subset(name, base)
+
+
+def _verify_files(name: str, base: Path, progress: bool) -> VerifyReport:
+    folder = base / name
+    entries = read_manifest(name)
+    if not folder.is_dir():
+        return VerifyReport(name, ABSENT, len(entries), detail=f"run: licnn data fetch {name}")
+    regenerated = read_state(folder).get("regenerated", {})
+    report = VerifyReport(name, OK, len(entries), detail=f"manifest {manifest_hash(name)[:12]}")
+    for entry in tqdm(entries, desc=name, unit="file", disable=not progress, leave=False):
+        path = folder / entry.relpath
+        if not path.is_file():
+            report.missing.append(entry.relpath)
+            continue
+        size = path.stat().st_size
+        report.n_bytes += size
+        digest = sha256_file(path)
+        if digest == entry.sha256:
+            continue
+        if regenerated.get(entry.relpath) == digest:
+            report.regenerated.append(entry.relpath)
+        else:
+            report.bad.append(entry.relpath)
+    if report.bad or report.missing:
+        report.status = FAILED
+    elif report.regenerated:
+        report.status = REGENERATED
+    return report
+
+
+def _verify_archive(name: str, base: Path) -> VerifyReport:
+    from licnn.data.fetch import imagenet_a_files
+
+    folder = base / name
+    if not folder.is_dir():
+        return VerifyReport(name, ABSENT, detail=f"run: licnn data fetch {name}")
+    try:
+        files = [row["file"] for row in imagenet_a_files(base)]
+    except DataError as exc:
+        return VerifyReport(name, FAILED, detail=str(exc))
+    missing = [f for f in files if not (folder / f).is_file()]
+    sha = read_state(folder).get("archive_sha256")
+    detail = "no published checksum: presence checked only"
+    if sha:
+        detail += f", tarball SHA-256 {sha[:12]}"
+    return VerifyReport(name, FAILED if missing else OK, len(files), missing=missing, detail=detail)
+
+
+def _verify_folder(name: str, base: Path) -> VerifyReport:
+    from licnn.data.datasets import val_image_files
+    from licnn.data.fetch import imagenet_val_folder
+
+    folder = imagenet_val_folder(base)
+    labels = base / "imagenet-val-annotations" / "class_labels.txt"
+    if not folder.is_dir() or not labels.is_file():
+        return VerifyReport(
+            name, ABSENT, detail="set LICNN_IMAGENET_VAL and fetch imagenet-val-annotations"
+        )
+    keys = [line.split(",", 1)[0] for line in labels.read_text().splitlines() if line]
+    available = val_image_files(folder)
+    missing = [k for k in keys if k.rsplit("/", 1)[-1] not in available]
+    report = VerifyReport(name, OK, len(keys) - len(missing), detail=f"in {folder}")
+    if len(missing) == len(keys):
+        report.status = FAILED
+        report.missing = missing
+    elif missing:
+        report.detail += f", {len(missing)} of {len(keys)} val images not there (partial set)"
+    return report
+
+
+def _verify_subset(name: str, base: Path) -> VerifyReport:
+    from licnn.data.datasets import proxy_rows
+
+    try:
+        rows = proxy_rows()
+    except DataError as exc:
+        return VerifyReport(name, FAILED, detail=str(exc))
+    wanted = {(r["dataset"], f"images/{r['file']}") for r in rows}
+    report = VerifyReport(name, OK, len(rows), detail=f"manifest {manifest_hash(name)[:12]}")
+    for source in sorted({d for d, _ in wanted}):
+        if not (base / source).is_dir():
+            return VerifyReport(name, ABSENT, len(rows), detail=f"run: licnn data fetch {name}")
+        regenerated = read_state(base / source).get("regenerated", {})
+        for entry in read_manifest(source):
+            if (source, entry.relpath) not in wanted:
+                continue
+            path = base / source / entry.relpath
+            key = f"{source}/{entry.relpath}"
+            if not path.is_file():
+                report.missing.append(key)
+                continue
+            report.n_bytes += path.stat().st_size
+            digest = sha256_file(path)
+            if digest == entry.sha256:
+                continue
+            if regenerated.get(entry.relpath) == digest:
+                report.regenerated.append(key)
+            else:
+                report.bad.append(key)
+    if report.bad or report.missing:
+        report.status = FAILED
+    elif report.regenerated:
+        report.status = REGENERATED
+    return report
+
+
+def is_present(name: str, root: str | os.PathLike[str] | None = None) -> tuple[int, int]:
+    """``(files present, files expected)`` by existence only (fast, for ``licnn data list``)."""
+    info = dataset_info(name)
+    base = data_root(root)
+    if info.kind == "files":
+        entries = read_manifest(name)
+        return sum((base / name / e.relpath).is_file() for e in entries), len(entries)
+    if info.kind == "archive":
+        folder = base / name
+        if not folder.is_dir():
+            return 0, info.n_files
+        return sum(
+            1 for p in folder.rglob("*") if p.is_file() and not p.name.startswith(".")
+        ), info.n_files
+    if info.kind == "folder":
+        report = _verify_folder(name, base)
+        return (report.n_files if report.status == OK else 0), info.n_files
+    report = _verify_subset_presence(base)
+    return report, info.n_files
+
+
+def _verify_subset_presence(base: Path) -> int:
+    from licnn.data.datasets import proxy_rows
+
+    try:
+        rows = proxy_rows()
+    except DataError:
+        return 0
+    return sum((base / r["dataset"] / "images" / r["file"]).is_file() for r in rows)

@@ -1,0 +1,41 @@
+"""The per-item cache: atomic writes, separate folders per key, resume after an interruption."""
+
+import numpy as np
+import pytest
+
+from licnn.cache import ResultCache
+
+
+def test_put_get_and_key_separation(tmp_path):
+    a = ResultCache("exp", {"model": "m", "k": 7}, root=tmp_path)
+    b = ResultCache("exp", {"model": "m", "k": 5}, root=tmp_path)
+    a.put("img/1.jpg", {"map": np.ones((2, 2)), "label": 3})
+    assert "img/1.jpg" in a and "img/1.jpg" not in b
+    got = a.get("img/1.jpg")
+    assert got["map"].shape == (2, 2) and int(got["label"]) == 3
+    assert not list(a.folder.glob("*.tmp"))
+
+
+def test_map_resumes_without_recomputing(tmp_path):
+    calls = []
+
+    def compute(items, fail_on=None):
+        calls.extend(items)
+        if fail_on in items:
+            raise KeyboardInterrupt
+        return [{"value": np.array(len(i))} for i in items]
+
+    cache = ResultCache("exp", {"v": 1}, root=tmp_path)
+    items = [f"item{i}" for i in range(10)]
+    with pytest.raises(KeyboardInterrupt):
+        cache.map(
+            items, lambda chunk: compute(chunk, fail_on="item6"), batch_size=3, progress=False
+        )
+    done = [i for i in items if i in cache]
+    assert done == items[:6]  # two whole batches were kept
+    calls.clear()
+    results = ResultCache("exp", {"v": 1}, root=tmp_path).map(
+        items, compute, batch_size=3, progress=False
+    )
+    assert calls == items[6:]  # only the unfinished items were computed
+    assert [int(results[i]["value"]) for i in items] == [len(i) for i in items]

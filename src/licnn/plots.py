@@ -2,8 +2,9 @@
 
 Kept apart from the maths. Every function returns a :class:`matplotlib.figure.Figure` made
 without ``pyplot``, so nothing depends on (or changes) the interactive backend and no figure
-is left open: show it in a notebook by leaving it as a cell's last value, or save it with
-``fig.savefig``. Every report figure names the model, the data and the sample size in its
+is left open: show it in a notebook by leaving it as a cell's last value (importing this
+module inside IPython registers a PNG formatter for figures, see
+:func:`register_notebook_display`), or save it with ``fig.savefig``. Every report figure names the model, the data and the sample size in its
 title: pass it as ``suptitle`` / ``title``.
 """
 
@@ -20,6 +21,28 @@ from numpy.typing import ArrayLike, NDArray
 from PIL import Image
 
 from licnn.similarity import normalise_map
+
+
+def register_notebook_display(dpi: int = 100) -> bool:
+    """Let IPython show a bare :class:`Figure` as a PNG (no pyplot, no inline backend needed).
+
+    Returns False outside IPython. Called once when this module is imported.
+    """
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return False
+    shell = get_ipython()
+    if shell is None:
+        return False
+    from IPython.core.pylabtools import print_figure
+
+    formatter = shell.display_formatter.formatters["image/png"]
+    formatter.for_type(Figure, lambda fig: print_figure(fig, "png", bbox_inches="tight", dpi=dpi))
+    return True
+
+
+register_notebook_display()
 
 #: One series of a curve or bar plot: (value, low, high), each one number per x position.
 Series = tuple[ArrayLike, ArrayLike, ArrayLike]

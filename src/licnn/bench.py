@@ -201,3 +201,72 @@ def run_bench(
         bench.speedup = ref_s / fast_s
         bench.max_abs_diff = max(diff_att, diff_sal)
     return bench
+
+
+# --- sweeps (for the performance notebook) ------------------------------------------------
+
+
+def bench_inputs(model: LoadedModel, images: list, image_size: int | None = None) -> torch.Tensor:
+    """A batch of PIL images: the model's crop (``image_size=None``) or resized whole to a square.
+
+    A square of another side than the model's input size shows how the cost grows with the
+    number of pixels; LICNN's gate masks follow each layer's actual size.
+    """
+    from PIL import Image
+
+    if image_size is None:
+        tensors = [model.preprocess(im) for im in images]
+    else:
+        size = (image_size, image_size)
+        tensors = [model.normalise(im.resize(size, Image.Resampling.BILINEAR)) for im in images]
+    return torch.stack(tensors).to(model.device)
+
+
+def bench_sweep(
+    model: LoadedModel,
+    images: list,
+    batch_sizes: tuple[int, ...] = (8,),
+    image_sizes: tuple[int | None, ...] = (None,),
+    n_images: tuple[int | None, ...] = (None,),
+    top_k: int = 5,
+    with_reference: bool = False,
+    repeats: int = 1,
+    config: LICNNConfig | None = None,
+) -> list[dict[str, object]]:
+    """:func:`run_bench` over every combination of batch size, image side and image count.
+
+    ``None`` as an image side means the model's own preprocessing (crop to its input size);
+    ``None`` as a count means all of ``images``. Each row is :meth:`BenchResult.as_dict` with
+    ``image_size`` (pixels per side) and ``total_s`` (seconds for all the images, fast path).
+    """
+    rows: list[dict[str, object]] = []
+    for size in image_sizes:
+        for count in n_images:
+            chosen = images if count is None else images[:count]
+            x = bench_inputs(model, chosen, size)
+            for batch_size in batch_sizes:
+                result = run_bench(
+                    model,
+                    x,
+                    f"{len(chosen)} images",
+                    batch_size=batch_size,
+                    top_k=top_k,
+                    with_reference=with_reference,
+                    config=config,
+                    repeats=repeats,
+                )
+                row = result.as_dict()
+                row["image_size"] = int(x.shape[-1])
+                row["total_s"] = result.fast_s * x.shape[0]
+                rows.append(row)
+    return rows
+
+
+def scaling_exponent(sizes: list[float], seconds: list[float]) -> float:
+    """Slope of log(seconds) against log(size): 1 means cost proportional to size."""
+    import numpy as np
+
+    if len(sizes) < 2:
+        raise ValueError("need at least two sizes to estimate a scaling exponent")
+    slope, _ = np.polyfit(np.log(sizes), np.log(seconds), 1)
+    return float(slope)

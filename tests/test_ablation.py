@@ -1,0 +1,57 @@
+"""The ablation's settings (one factor at a time) and its runner on a few real images."""
+
+from dataclasses import fields
+
+import pytest
+from matplotlib.figure import Figure
+
+from licnn.ablation import FACTORS, ablation_figure, ablation_settings, ablation_table, run_ablation
+from licnn.config import LICNNConfig
+from licnn.data import load_dataset
+from licnn.localisation import BoxBenchmark, MaskBenchmark, sample_records
+
+
+def changed_fields(config: LICNNConfig, base: LICNNConfig) -> list[str]:
+    return [f.name for f in fields(config) if getattr(config, f.name) != getattr(base, f.name)]
+
+
+def test_settings_change_one_factor_at_a_time():
+    base = LICNNConfig()
+    settings = ablation_settings()
+    assert settings[0].factor == "default" and settings[0].config == base
+    others = [s for s in settings[1:] if s.factor != "seed_code"]
+    # every value of every factor except the default's
+    assert len(others) == sum(len(values) - 1 for values in FACTORS.values())
+    for setting in others:
+        assert changed_fields(setting.config, base) == [setting.factor]
+        assert str(getattr(setting.config, setting.factor)) == setting.value
+    code = settings[-1]
+    assert code.factor == "seed_code"
+    assert code.config == LICNNConfig.seed_code()
+    assert len({s.label for s in settings}) == len(settings)
+
+
+def test_settings_pick_factors_and_reject_unknown_ones():
+    settings = ablation_settings(factors=["k"], with_seed_code=False)
+    assert [s.label for s in settings] == ["default", "k = 3", "k = 5", "k = 9"]
+    with pytest.raises(ValueError, match="unknown ablation factors"):
+        ablation_settings(factors=["alpha"])
+
+
+def test_run_ablation_on_real_images(lite0, fetched_data, tmp_path, monkeypatch):
+    monkeypatch.setenv("LICNN_CACHE", str(tmp_path))
+    val = load_dataset("imagenet-val-1300", root=fetched_data)
+    pascal = load_dataset("pascal-s", root=fetched_data)
+    boxes = BoxBenchmark(lite0, val, sample_records(val, 2), progress=False)
+    masks = MaskBenchmark(lite0, pascal, sample_records(pascal, 2), progress=False)
+    settings = ablation_settings(factors=["layer_norm"], with_seed_code=False)
+    rows = run_ablation(boxes, masks, settings)
+    assert [r["label"] for r in rows] == ["default", "layer_norm = False"]
+    assert "versus_default" not in rows[0]
+    versus = rows[1]["versus_default"]
+    assert {"difference", "p_value", "b", "c"} <= versus["pointing_game"].keys()
+    assert versus["f_measure"]["n"] == 2
+    assert rows[1]["config"]["layer_norm"] is False
+    table = ablation_table(rows)
+    assert "layer_norm = False" in table and "McNemar" in table
+    assert isinstance(ablation_figure(rows, "test"), Figure)

@@ -30,7 +30,7 @@ SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
 NBVAL_FLAGS := --nbval --nbval-current-env --nbval-sanitize-with .nbval-sanitize.cfg
 # Kernels started by nbval and by scripts/build_book.py: no progress bars, fixed hashing.
-KERNEL_ENV := TQDM_DISABLE=1 PYTHONHASHSEED=0
+KERNEL_ENV := TQDM_DISABLE=1 PYTHONHASHSEED=0 OMP_WAIT_POLICY=PASSIVE
 
 .PHONY: help venv data notebooks book section html prose test test-unit test-notebooks \
         test-browser browser lint lock clean distclean

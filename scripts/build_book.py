@@ -41,7 +41,7 @@ PARAMS = BOOK / "params.yml"
 TOC = ROOT / "_toc.yml"
 NAME = re.compile(r"^\d{2}_[a-z0-9_]+$")
 HIDDEN_TAGS = ("parameters", "injected-parameters")
-KERNEL_ENV = {"TQDM_DISABLE": "1", "PYTHONHASHSEED": "0"}
+KERNEL_ENV = {"TQDM_DISABLE": "1", "PYTHONHASHSEED": "0", "OMP_WAIT_POLICY": "PASSIVE"}
 
 
 class PipelineError(RuntimeError):

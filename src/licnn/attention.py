@@ -144,7 +144,7 @@ class LICNN:
                 stacked = torch.stack(maps, dim=1).flatten(0, 1)
                 # Inhibition in float32 whatever the model's dtype (bf16 would blur the gate decisions).
                 masks.append(
-                    suppression_mask(stacked.float(), cfg.a, cfg.b, cfg.k).unsqueeze(1).to(x.dtype)
+                    suppression_mask(stacked.double(), cfg.a, cfg.b, cfg.k).unsqueeze(1).to(x.dtype)
                 )
             del max_c
 

@@ -12,19 +12,26 @@ fixed Gaussian that ignores the image and the model, the baseline a map has to b
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 import torch
-from captum.attr import (
-    InputXGradient,
-    IntegratedGradients,
-    LayerAttribution,
-    LayerGradCam,
-    Saliency,
-)
 from torch import nn
+from tqdm import TqdmWarning
+
+# Captum imports tqdm.auto, which warns in a notebook without ipywidgets; its progress bars
+# are never used here, so that warning is noise in every executed notebook.
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore", TqdmWarning)
+    from captum.attr import (
+        InputXGradient,
+        IntegratedGradients,
+        LayerAttribution,
+        LayerGradCam,
+        Saliency,
+    )
 
 from licnn.attention import LICNN
 from licnn.config import LICNNConfig

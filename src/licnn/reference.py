@@ -91,7 +91,7 @@ def trace(
         for i, act in enumerate(activations):
             grad = act.grad[0]
             max_c = grad.max(dim=0).values
-            xn = _norm(max_c)
+            xn = _norm(max_c.double())  # inhibition in float64: gate decisions at near-ties
             average, differential = lateral_inhibition_terms(xn, cfg.a, cfg.b, cfg.k)
             inhibition = _norm(average + differential)
             last = i == len(activations) - 1

@@ -36,7 +36,7 @@ import numpy as np
 import torch
 from numpy.typing import NDArray
 from torch import nn
-from tqdm.auto import tqdm
+from tqdm import tqdm
 
 from licnn.baselines import LABELS, make_method
 from licnn.cache import ResultCache

@@ -60,8 +60,8 @@ from licnn import reference
 from licnn.attention import LICNN
 from licnn.config import LICNNConfig
 from licnn.data import iter_images, load_dataset
-from licnn.figures import cropped_mask, mass_in_mask, top_mass_share, trace_figure
-from licnn.metrics import centre_prior
+from licnn.figures import cropped_mask, trace_figure
+from licnn.metrics import centre_prior, mass_in_mask, top_mass_share
 from licnn.models import load_model
 from licnn.plots import bar_with_ci, plot_curves, show_maps
 from licnn.report import print_provenance, save_results
@@ -383,7 +383,7 @@ for n, (crop_s, _) in enumerate(score_crops):
 # images of `imagenet-val-1300` (in manifest order) with two numbers per map:
 #
 # - **concentration**: the share of a map's positive mass held by its top
-#   `top_fraction` of pixels (`licnn.figures.top_mass_share`): 0.1 for a map spread evenly
+#   `top_fraction` of pixels (`licnn.metrics.top_mass_share`): 0.1 for a map spread evenly
 #   over the image, 1 for a map on a tenth of the image or less. It is computed for the
 #   top-1 attention map, for each of the five attention maps (averaged per image), and for
 #   the saliency map;

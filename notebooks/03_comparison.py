@@ -46,7 +46,7 @@ import numpy as np
 import torch
 
 from licnn.attention import LICNN
-from licnn.baselines import LABELS, make_method
+from licnn.baselines import LABELS, MAGNITUDE_METHODS, METHODS, make_method
 from licnn.config import LICNNConfig
 from licnn.data import iter_images, load_dataset
 from licnn.figures import crop_boxes, method_grid
@@ -245,16 +245,8 @@ point_boxes = [
     crop_boxes(rec.boxes, image.size, model.resize_size, model.input_size)
     for rec, image in point_pairs
 ]
-magnitude = ("gradient", "gradient_x_input", "integrated_gradients")
-methods = (
-    "licnn_attention",
-    "licnn_saliency",
-    "gradient",
-    "gradient_x_input",
-    "integrated_gradients",
-    "grad_cam",
-    "centre_prior",
-)
+magnitude = MAGNITUDE_METHODS
+methods = METHODS
 scores = {}
 for method in methods:
     explainer = make_method(method, model, ig_steps=ig_steps)

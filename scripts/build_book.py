@@ -269,6 +269,15 @@ def update_prose(name: str) -> bool:
     return changed
 
 
+def write_headline() -> Path:
+    """Regenerate book/headline.md, the first page's table, from book/results/*.json."""
+    from licnn.headline import headline_table
+
+    path = BOOK / "headline.md"
+    path.write_text(headline_table(BOOK / "results"))
+    return path
+
+
 def build_html(full: bool) -> float:
     start = time.perf_counter()
     jupyter_book = Path(sys.executable).with_name("jupyter-book")
@@ -317,6 +326,8 @@ def main(argv: list[str] | None = None) -> int:
             seconds = book_run(name, args.kernel)
             print(f"{name}: book run {seconds:.1f} s -> book/{name}.ipynb", flush=True)
         check_toc()
+        if not (args.small_only or args.no_execute):
+            print(f"headline table -> {write_headline().relative_to(ROOT)}", flush=True)
         if not (args.no_html or args.small_only):
             seconds = build_html(full=not args.notebooks)
             print(f"html: {seconds:.1f} s -> book/_build/html/index.html", flush=True)

@@ -195,3 +195,17 @@ def test_book_parameters_are_declared() -> None:
         assert "results_dir" in parameter_names(name), (
             f"notebooks/{name}.py: the parameters cell needs `results_dir = None`"
         )
+
+
+def test_headline_table_is_current() -> None:
+    from licnn.headline import headline_table
+
+    path = BOOK / "headline.md"
+    assert path.is_file(), "book/headline.md is missing: run `make prose` to write it"
+    assert path.read_text() == headline_table(BOOK / "results"), (
+        "book/headline.md differs from book/results/*.json: run `make prose` to regenerate it"
+    )
+
+
+def test_intro_includes_headline_table() -> None:
+    assert "{include} headline.md" in (BOOK / "intro.md").read_text()

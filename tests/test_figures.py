@@ -14,11 +14,10 @@ from licnn.figures import (
     cropped_mask,
     display_map,
     map_table,
-    mass_in_mask,
     method_grid,
-    top_mass_share,
     trace_figure,
 )
+from licnn.metrics import mass_in_mask, top_mass_share
 from licnn.reference import Trace
 
 

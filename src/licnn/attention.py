@@ -142,7 +142,8 @@ class LICNN:
                     masks.append(None)
                     continue
                 stacked = torch.stack(maps, dim=1).flatten(0, 1)
-                # Inhibition in float32 whatever the model's dtype (bf16 would blur the gate decisions).
+                # Inhibition in float64 whatever the model's dtype: the gate compares two nearly
+                # equal numbers, and rounding in the inhibition must not decide it.
                 masks.append(
                     suppression_mask(stacked.double(), cfg.a, cfg.b, cfg.k).unsqueeze(1).to(x.dtype)
                 )

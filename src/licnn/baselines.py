@@ -48,6 +48,10 @@ METHODS = (
     "grad_cam",
     "centre_prior",
 )
+#: Methods whose map does not depend on the class asked for.
+CLASS_FREE = ("licnn_saliency", "centre_prior")
+#: Pixel methods whose map is scored by the magnitude of its signed channel sum.
+MAGNITUDE_METHODS = ("gradient", "gradient_x_input", "integrated_gradients")
 #: Labels for tables and figures.
 LABELS = {
     "licnn_attention": "LICNN attention",

@@ -7,9 +7,7 @@ printed beside those figures.
 - :func:`method_grid`: images in rows, one attribution method per column;
 - :func:`crop_boxes`: boxes in an image file's pixels carried through the model's resize and
   centre crop, so they can be drawn on (and scored against) 224 x 224 maps;
-- :func:`cropped_mask`: a salient-object mask put through the same crop;
-- :func:`top_mass_share` and :func:`mass_in_mask`: how concentrated a map is, and how much
-  of it falls on an annotated region.
+- :func:`cropped_mask`: a salient-object mask put through the same crop.
 
 Like :mod:`licnn.plots`, every builder returns a :class:`matplotlib.figure.Figure` made
 without ``pyplot``.
@@ -17,7 +15,6 @@ without ``pyplot``.
 
 from __future__ import annotations
 
-import math
 import os
 from collections.abc import Callable, Collection, Mapping, Sequence
 
@@ -272,34 +269,3 @@ def cropped_mask(
     with Image.open(path) as mask:
         values = np.asarray(crop(mask.convert("L")), dtype=np.float64) / 255.0
     return values >= threshold
-
-
-def top_mass_share(saliency: ArrayLike, fraction: float = 0.1) -> float:
-    """Share of the map's positive mass held by its top ``fraction`` of pixels, in [0, 1].
-
-    ``ceil(fraction x pixels)`` pixels with the largest values count. A map spread evenly
-    gives about ``fraction``; a map on a single pixel gives 1. 0.0 when nothing is positive.
-    """
-    if not 0 < fraction <= 1:
-        raise ValueError(f"fraction must be in (0, 1], got {fraction}")
-    positive = np.maximum(_as_array(saliency), 0.0).ravel()
-    total = float(positive.sum())
-    if total <= 0:
-        return 0.0
-    count = math.ceil(fraction * positive.size)
-    top = np.partition(positive, positive.size - count)[positive.size - count :]
-    return float(top.sum()) / total
-
-
-def mass_in_mask(saliency: ArrayLike, mask: ArrayLike) -> float:
-    """Share of the map's positive mass on the mask's pixels (mask non-zero), in [0, 1]; 0.0
-    when nothing is positive. Compare it with the mask's area share, ``mask.mean()``."""
-    values = _as_array(saliency)
-    region = np.asarray(mask) != 0
-    if region.shape != values.shape:
-        raise ValueError(f"mask shape {region.shape} does not match map shape {values.shape}")
-    positive = np.maximum(values, 0.0)
-    total = float(positive.sum())
-    if total <= 0:
-        return 0.0
-    return float(positive[region].sum()) / total

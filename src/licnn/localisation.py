@@ -32,7 +32,14 @@ from numpy.typing import ArrayLike, NDArray
 from PIL import Image
 
 from licnn import metrics
-from licnn.baselines import LABELS, AttributionMethod, make_method
+from licnn.baselines import (
+    CLASS_FREE,
+    LABELS,
+    MAGNITUDE_METHODS,
+    METHODS,
+    AttributionMethod,
+    make_method,
+)
 from licnn.cache import ResultCache
 from licnn.config import LICNNConfig
 from licnn.data import Dataset, Record
@@ -41,28 +48,9 @@ from licnn.models import LoadedModel
 from licnn.stats import mean_ci, proportion_ci
 
 #: Methods of the box benchmark, in the order of the report's tables.
-BOX_METHODS = (
-    "licnn_attention",
-    "licnn_saliency",
-    "gradient",
-    "gradient_x_input",
-    "integrated_gradients",
-    "grad_cam",
-    "centre_prior",
-)
+BOX_METHODS = METHODS
 #: Methods of the salient-object benchmark (the saliency map stands for LICNN there).
-MASK_METHODS = (
-    "licnn_saliency",
-    "gradient",
-    "gradient_x_input",
-    "integrated_gradients",
-    "grad_cam",
-    "centre_prior",
-)
-#: Methods whose map does not depend on the class asked for.
-CLASS_FREE = ("licnn_saliency", "centre_prior")
-#: Pixel methods scored on the magnitude of their signed channel sum (evidence of either sign).
-MAGNITUDE_METHODS = ("gradient", "gradient_x_input", "integrated_gradients")
+MASK_METHODS = tuple(m for m in METHODS if m != "licnn_attention")
 #: Integrated Gradients steps used here: 16 (Captum's default is 50) to keep the CPU cost down.
 IG_STEPS = 16
 #: Pointing-game tolerance in pixels of the 224 px map (Zhang et al. 2016).

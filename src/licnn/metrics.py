@@ -14,6 +14,7 @@ Edge cases never give NaN: a ratio with an empty denominator is defined in each 
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 
 import numpy as np
@@ -236,3 +237,34 @@ def centre_prior(shape: tuple[int, int], sigma: float = 0.25) -> NDArray[np.floa
     ys = np.arange(height, dtype=np.float64)[:, None] - (height - 1) / 2
     xs = np.arange(width, dtype=np.float64)[None, :] - (width - 1) / 2
     return np.exp(-(xs**2 + ys**2) / (2 * s**2))
+
+
+def top_mass_share(saliency: ArrayLike, fraction: float = 0.1) -> float:
+    """Share of the map's positive mass held by its top ``fraction`` of pixels, in [0, 1].
+
+    ``ceil(fraction x pixels)`` pixels with the largest values count. A map spread evenly
+    gives about ``fraction``; a map on a single pixel gives 1. 0.0 when nothing is positive.
+    """
+    if not 0 < fraction <= 1:
+        raise ValueError(f"fraction must be in (0, 1], got {fraction}")
+    positive = np.maximum(_as_map(saliency), 0.0).ravel()
+    total = float(positive.sum())
+    if total <= 0:
+        return 0.0
+    count = math.ceil(fraction * positive.size)
+    top = np.partition(positive, positive.size - count)[positive.size - count :]
+    return float(top.sum()) / total
+
+
+def mass_in_mask(saliency: ArrayLike, mask: ArrayLike) -> float:
+    """Share of the map's positive mass on the mask's pixels (mask non-zero), in [0, 1]; 0.0
+    when nothing is positive. Compare it with the mask's area share, ``mask.mean()``."""
+    values = _as_map(saliency)
+    region = np.asarray(mask) != 0
+    if region.shape != values.shape:
+        raise ValueError(f"mask shape {region.shape} does not match map shape {values.shape}")
+    positive = np.maximum(values, 0.0)
+    total = float(positive.sum())
+    if total <= 0:
+        return 0.0
+    return float(positive[region].sum()) / total

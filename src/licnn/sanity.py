@@ -38,7 +38,7 @@ from numpy.typing import NDArray
 from torch import nn
 from tqdm import tqdm
 
-from licnn.baselines import LABELS, make_method
+from licnn.baselines import LABELS, METHODS, make_method
 from licnn.cache import ResultCache
 from licnn.config import LICNNConfig
 from licnn.data import Record
@@ -50,14 +50,7 @@ from licnn.stats import mean_ci
 #: The two tests of Adebayo et al.
 MODES = ("cascading", "independent")
 #: The methods the report checks, in its order (the centre prior has no weights to randomise).
-SANITY_METHODS = (
-    "licnn_attention",
-    "licnn_saliency",
-    "gradient",
-    "gradient_x_input",
-    "integrated_gradients",
-    "grad_cam",
-)
+SANITY_METHODS = tuple(m for m in METHODS if m != "centre_prior")
 #: Readable names of the similarity measures, for figures and tables.
 METRIC_LABELS = {
     "spearman_abs": "Spearman rank correlation (absolute maps)",

@@ -1,5 +1,6 @@
 """Shared fixtures: the local dataset mirror, a data root fetched from it, and two models."""
 
+import os
 from pathlib import Path
 
 import pytest
@@ -7,7 +8,7 @@ import pytest
 from licnn.models import load_model
 
 REPO = Path(__file__).resolve().parents[1]
-MIRROR = REPO.parent / "shared" / "datasets"
+MIRROR = Path(os.environ.get("LICNN_DATA_MIRROR") or REPO.parent / "shared" / "datasets")
 #: The datasets :func:`fetched_data` links from the mirror (hard links: fast, no copies).
 FETCHED = (
     "imagenet-val-1300",
@@ -20,7 +21,8 @@ FETCHED = (
 
 @pytest.fixture(scope="session")
 def mirror() -> Path:
-    """The read-only local mirror of the datasets (``../shared/datasets``); skip if absent."""
+    """The read-only local mirror of the datasets (``LICNN_DATA_MIRROR``, else
+    ``../shared/datasets``); skip if absent."""
     if not MIRROR.is_dir():
         pytest.skip(f"dataset mirror {MIRROR} not present")
     return MIRROR

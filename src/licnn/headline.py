@@ -71,7 +71,7 @@ def _blur(r: dict[str, Any]) -> list[Row]:
     rows = []
     for key, label in (("natural", "natural images"), ("adversarial", "adversarial images")):
         part = r[key]
-        name = part["dataset"]
+        name = " + ".join(f"`{n}`" for n in part["dataset"].split(" + "))
         if part.get("is_proxy"):
             name += " (ImageNet-A proxy, not ImageNet-A)"
         for k in ("top1", "top5"):

@@ -51,7 +51,6 @@ n_config = 2
 results_dir = None
 
 # %%
-# %matplotlib inline
 import numpy as np
 import torch
 from IPython.display import display

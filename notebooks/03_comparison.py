@@ -36,12 +36,6 @@ tolerance = 15
 results_dir = None
 
 # %%
-# %matplotlib inline
-import warnings
-
-# Captum imports tqdm.auto, which warns (with a local path) that ipywidgets is missing.
-warnings.filterwarnings("ignore", message="IProgress not found")
-
 import numpy as np
 import torch
 

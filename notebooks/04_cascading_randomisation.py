@@ -65,14 +65,7 @@ selection_seed = 0
 granularity = "stage"
 steps = ["head", "stage4", "stem"]
 shown_steps = None
-methods = [
-    "licnn_attention",
-    "licnn_saliency",
-    "gradient",
-    "gradient_x_input",
-    "integrated_gradients",
-    "grad_cam",
-]
+methods = None  # a list of method names; None: all six of licnn.sanity.SANITY_METHODS
 ig_steps = 16
 randomisation_seed = 0
 results_dir = None
@@ -86,6 +79,7 @@ from licnn.images import load_image
 from licnn.models import load_model
 from licnn.report import print_provenance, save_results
 
+methods = list(methods or sanity.SANITY_METHODS)
 model = load_model(model_name)
 groups = sanity.layer_groups(model, granularity)
 dataset = load_dataset(dataset_name)

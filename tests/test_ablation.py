@@ -2,6 +2,7 @@
 
 from dataclasses import fields
 
+import numpy as np
 import pytest
 from matplotlib.figure import Figure
 
@@ -55,3 +56,33 @@ def test_run_ablation_on_real_images(lite0, fetched_data, tmp_path, monkeypatch)
     table = ablation_table(rows)
     assert "layer_norm = False" in table and "McNemar" in table
     assert isinstance(ablation_figure(rows, "test"), Figure)
+
+
+def test_settings_computed_together_equal_separate_runs(lite0, fetched_data, tmp_path, monkeypatch):
+    # run_ablation computes all settings in one pass per image; each setting's scores must be
+    # those of a run of that setting alone (in a separate cache).
+    val = load_dataset("imagenet-val-1300", root=fetched_data)
+    pascal = load_dataset("pascal-s", root=fetched_data)
+    settings = ablation_settings(factors=["k", "gate_last", "resize"], with_seed_code=False)
+    configs = [s.config for s in settings]
+
+    def benchmarks(folder):
+        monkeypatch.setenv("LICNN_CACHE", str(tmp_path / folder))
+        return (
+            BoxBenchmark(lite0, val, sample_records(val, 2), progress=False),
+            MaskBenchmark(lite0, pascal, sample_records(pascal, 2), progress=False),
+        )
+
+    boxes, masks = benchmarks("together")
+    together_boxes = boxes.scores_configs("licnn_attention", "gt", configs)
+    together_masks = masks.scores_configs("licnn_saliency", configs)
+    boxes, masks = benchmarks("alone")
+    for config, box_scores, mask_scores in zip(
+        configs, together_boxes, together_masks, strict=True
+    ):
+        alone_boxes = boxes.scores("licnn_attention", "gt", config)
+        alone_masks = masks.scores("licnn_saliency", config)
+        for name in ("hit", "energy", "iou", "target"):
+            np.testing.assert_allclose(box_scores[name], alone_boxes[name], atol=1e-6)
+        for name in ("precision", "recall", "adaptive_f", "mae"):
+            np.testing.assert_allclose(mask_scores[name], alone_masks[name], atol=1e-6)

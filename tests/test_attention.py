@@ -126,3 +126,33 @@ def test_gate_points_are_activation_calls(lite0, vgg_random):
     assert names.count("_blocks.1._swish") == 2
     assert names[0] == "_swish" and names[-1] == "_swish"  # stem and head share a module
     assert lite0.gate_points[-1].channels == 1280
+
+
+def test_explain_configs_equals_separate_calls(lite0, samples_dir):
+    # Shared passes must not change any configuration's maps: one call for all settings of
+    # the ablation gives what a call per setting gives.
+    x = _batch(lite0, samples_dir, 2)
+    configs = [
+        LICNNConfig(),
+        LICNNConfig(a=0.5),
+        LICNNConfig(k=3),
+        LICNNConfig(layer_norm=False),
+        LICNNConfig(resize="nearest"),
+        LICNNConfig(gate_last=False),
+        LICNNConfig(score="logit"),
+        LICNNConfig(kind="gradient"),
+        LICNNConfig.seed_code(),
+    ]
+    together = LICNN(lite0, batch_size=2).explain_configs(x, configs, top_k=2)
+    assert len(together) == len(configs)
+    for config, result in zip(configs, together, strict=True):
+        alone = LICNN(lite0, config, batch_size=2).explain(x, top_k=2)
+        torch.testing.assert_close(result.attention, alone.attention, rtol=0, atol=1e-6)
+        assert torch.equal(result.classes, alone.classes)
+    # The settings differ where they should: a different k gives a different map.
+    assert (together[0].attention - together[2].attention).abs().max() > 1e-3
+
+
+def test_explain_configs_needs_a_configuration(lite0, samples_dir):
+    with pytest.raises(ValueError, match="at least one"):
+        LICNN(lite0).explain_configs(_batch(lite0, samples_dir, 1), [])

@@ -1,5 +1,6 @@
 """The box and mask benchmarks: box scaling, mask binarising, caching and the summaries."""
 
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -9,6 +10,8 @@ from PIL import Image
 from licnn import metrics
 from licnn.data import Record, load_dataset
 from licnn.localisation import (
+    BOX_METHODS,
+    MASK_METHODS,
     BoxBenchmark,
     MaskBenchmark,
     binary_mask,
@@ -173,3 +176,64 @@ def test_mask_benchmark_scores_pascal_s(lite0, fetched_data, cache_dir):
     summary = summarise_masks(scores)
     assert 0.0 < summary["f_measure"]["max"] <= 1.0
     assert 0.0 <= summary["mae"]["mean"] <= 1.0
+
+
+def _assert_same_scores(a, b):
+    assert a.keys() == b.keys()
+    for name in a:
+        if a[name].dtype.kind in "biU":
+            np.testing.assert_array_equal(a[name], b[name])
+        else:
+            np.testing.assert_allclose(a[name], b[name], rtol=0, atol=1e-5)
+
+
+def test_precompute_equals_scores_boxes(lite0, fetched_data, tmp_path, monkeypatch):
+    # One pass over the images for all methods must give each method's own scores, for a
+    # label that is the prediction, one among the top 5 and one outside them.
+    dataset = load_dataset("imagenet-val-1300", root=fetched_data)
+    records = sample_records(dataset, 3)
+    monkeypatch.setenv("LICNN_CACHE", str(tmp_path / "together"))
+    top5 = BoxBenchmark(lite0, dataset, records, progress=False).predictions()
+    first, second, third = (top5[r.key]["classes"] for r in records)
+    outside = next(c for c in range(1000) if c not in third)
+    records = [
+        replace(records[0], label=int(first[0])),
+        replace(records[1], label=int(second[1])),
+        replace(records[2], label=outside),
+    ]
+    together = BoxBenchmark(lite0, dataset, records, ig_steps=2, progress=False)
+    together.precompute()
+    monkeypatch.setenv("LICNN_CACHE", str(tmp_path / "alone"))
+    alone = BoxBenchmark(lite0, dataset, records, ig_steps=2, progress=False)
+    monkeypatch.setenv("LICNN_CACHE", str(tmp_path / "together"))
+    together._maps = lambda *args: pytest.fail("precomputed scores were recomputed")
+    for method in BOX_METHODS:
+        for role in ("gt", "pred"):
+            monkeypatch.setenv("LICNN_CACHE", str(tmp_path / "together"))
+            cached = together.scores(method, role)
+            monkeypatch.setenv("LICNN_CACHE", str(tmp_path / "alone"))
+            _assert_same_scores(cached, alone.scores(method, role))
+
+
+def test_precompute_equals_scores_masks(lite0, fetched_data, tmp_path, monkeypatch):
+    dataset = load_dataset("pascal-s", root=fetched_data)
+    records = sample_records(dataset, 2)
+    monkeypatch.setenv("LICNN_CACHE", str(tmp_path / "together"))
+    together = MaskBenchmark(lite0, dataset, records, ig_steps=2, progress=False)
+    together.precompute()
+    together._maps = lambda *args: pytest.fail("precomputed scores were recomputed")
+    cached = {m: together.scores(m) for m in MASK_METHODS}
+    monkeypatch.setenv("LICNN_CACHE", str(tmp_path / "alone"))
+    alone = MaskBenchmark(lite0, dataset, records, ig_steps=2, progress=False)
+    for method in MASK_METHODS:
+        _assert_same_scores(cached[method], alone.scores(method))
+
+
+def test_uncached_counts_what_is_left(lite0, fetched_data, cache_dir):
+    dataset = load_dataset("imagenet-val-1300", root=fetched_data)
+    bench = BoxBenchmark(lite0, dataset, sample_records(dataset, 2), progress=False)
+    assert bench.uncached(["grad_cam", "centre_prior"]) == 2
+    bench.scores("grad_cam", "gt")
+    assert bench.uncached(["grad_cam"], roles=["gt"]) == 0
+    bench.precompute(["grad_cam", "centre_prior"])
+    assert bench.uncached(["grad_cam", "centre_prior"]) == 0

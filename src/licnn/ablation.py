@@ -110,13 +110,14 @@ def run_ablation(
     """
     if not settings:
         raise ValueError("run_ablation needs at least one setting")
-    reference_boxes = reference_masks = None
+    # All settings are computed together, image by image: they share the forward and
+    # backward passes, and settings that differ only after the gating share the gated pass.
+    configs = [setting.config for setting in settings]
+    all_boxes = boxes.scores_configs("licnn_attention", "gt", configs)
+    all_masks = masks.scores_configs("licnn_saliency", configs)
+    reference_boxes, reference_masks = all_boxes[0], all_masks[0]
     rows = []
-    for setting in settings:
-        box_scores = boxes.scores("licnn_attention", "gt", setting.config)
-        mask_scores = masks.scores("licnn_saliency", setting.config)
-        if reference_boxes is None:
-            reference_boxes, reference_masks = box_scores, mask_scores
+    for setting, box_scores, mask_scores in zip(settings, all_boxes, all_masks, strict=True):
         row: dict[str, Any] = {
             "factor": setting.factor,
             "value": setting.value,

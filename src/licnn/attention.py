@@ -86,90 +86,163 @@ class LICNN:
 
     def explain(self, inputs: torch.Tensor, target: Target = None, top_k: int = 5) -> LICNNResult:
         """Attention maps for given classes (``target``, N x K) or the top-k predicted ones."""
+        return self.explain_configs(inputs, [self.config], target=target, top_k=top_k)[0]
+
+    def explain_configs(
+        self,
+        inputs: torch.Tensor,
+        configs: Sequence[LICNNConfig],
+        target: Target = None,
+        top_k: int = 5,
+    ) -> list[LICNNResult]:
+        """:meth:`explain` under several configurations at once, one result per configuration.
+
+        Each step is computed once for all configurations that agree on what it depends on:
+        the forward and backward passes on ``score``; the inhibition of a layer also on ``a``,
+        ``b`` and ``k``; the gated pass also on ``kind`` (and, for gradient maps, on
+        ``gate_last``); only the final sum (``layer_norm``, ``resize``) is per configuration.
+        The results equal separate calls.
+        """
         if inputs.dim() != 4:
             raise ValueError(f"inputs must be N x 3 x H x W, got shape {tuple(inputs.shape)}")
+        configs = list(configs)
+        if not configs:
+            raise ValueError("explain_configs needs at least one configuration")
         targets = _as_targets(target, inputs.shape[0], inputs.device)
         parts = []
         for start in range(0, inputs.shape[0], self.batch_size):
             chunk = slice(start, start + self.batch_size)
             parts.append(
                 self._explain_chunk(
-                    inputs[chunk], None if targets is None else targets[chunk], top_k
+                    inputs[chunk], None if targets is None else targets[chunk], top_k, configs
                 )
             )
-        return LICNNResult(
-            *(
-                torch.cat([getattr(p, f) for p in parts])
-                for f in ("attention", "classes", "probabilities", "logits")
+        return [
+            LICNNResult(
+                *(
+                    torch.cat([getattr(chunk_results[c], f) for chunk_results in parts])
+                    for f in ("attention", "classes", "probabilities", "logits")
+                )
             )
-        )
+            for c in range(len(configs))
+        ]
 
     # -- the algorithm ---------------------------------------------------------------
 
     def _explain_chunk(
-        self, x: torch.Tensor, targets: torch.Tensor | None, top_k: int
-    ) -> LICNNResult:
-        cfg = self.config
+        self,
+        x: torch.Tensor,
+        targets: torch.Tensor | None,
+        top_k: int,
+        configs: Sequence[LICNNConfig],
+    ) -> list[LICNNResult]:
+        first: dict[str, _FirstPass] = {}
+        masks: dict[tuple, torch.Tensor] = {}
+        gated: dict[tuple, list[torch.Tensor]] = {}
+        results = []
         with GateHooks(self.module, self.gate_points) as hooks:
-            # Steps 1-2: one forward pass, kept for autograd; then one backward per class slot.
-            outputs: list[torch.Tensor] = []
-            hooks.on_output = lambda _i, out: outputs.append(out)
-            with torch.enable_grad():
-                logits = self.module(x.detach().requires_grad_(True))
-                hooks.on_output = None
-                probs = torch.softmax(logits, dim=1)
-                scores = probs if cfg.score == "softmax" else logits
-                classes = targets if targets is not None else probs.topk(top_k, dim=1).indices
-                rows = torch.arange(x.shape[0], device=x.device)
-                max_c: list[list[torch.Tensor]] = [[] for _ in self.gate_points]
-                n_slots = classes.shape[1]
-                for slot in range(n_slots):
-                    score = scores[rows, classes[:, slot]].sum()
-                    grads = torch.autograd.grad(score, outputs, retain_graph=slot < n_slots - 1)
-                    for i, g in enumerate(grads):
-                        max_c[i].append(g.amax(dim=1))
-                outputs.clear()
-                del grads
-            picked = probs.detach().gather(1, classes)
-            logits = logits.detach()
+            for cfg in configs:
+                if cfg.score not in first:
+                    first[cfg.score] = self._first_pass(hooks, x, targets, top_k, cfg.score)
+                fp = first[cfg.score]
+                layer_masks = self._masks(fp, cfg, masks, x.dtype)
+                # A response pass stops after the last gate point, so the last mask only scales
+                # the last Sum-C map (exactly: it is 0 or 1 per location). It is applied
+                # afterwards, and gate_last on and off share one pass.
+                last_after = cfg.kind == "response"
+                gate_key = (cfg.score, cfg.a, cfg.b, cfg.k, cfg.kind, last_after or cfg.gate_last)
+                if gate_key not in gated:
+                    in_pass = [*layer_masks[:-1], None] if last_after else layer_masks
+                    gated[gate_key] = self._gated_pass(hooks, x, fp.classes, in_pass, cfg)
+                layer_maps = gated[gate_key]
+                if last_after and layer_masks[-1] is not None:
+                    layer_maps = [*layer_maps[:-1], layer_maps[-1] * layer_masks[-1][:, 0]]
+                attention = self._combine(layer_maps, x.shape[-2:], cfg)
+                attention = attention.reshape(x.shape[0], fp.classes.shape[1], *x.shape[-2:])
+                results.append(LICNNResult(attention, fp.classes, fp.picked, fp.logits))
+        return results
 
-            # Steps 3-5: lateral inhibition of all Max-C maps of a layer at once.
-            # Rows are image-major: row n * K + slot.
-            masks: list[torch.Tensor | None] = []
-            last = len(self.gate_points) - 1
-            for i, maps in enumerate(max_c):
-                if i == last and not cfg.gate_last:
-                    masks.append(None)
-                    continue
-                stacked = torch.stack(maps, dim=1).flatten(0, 1)
+    def _first_pass(
+        self,
+        hooks: GateHooks,
+        x: torch.Tensor,
+        targets: torch.Tensor | None,
+        top_k: int,
+        score: str,
+    ) -> _FirstPass:
+        """Steps 1-2: one forward pass, kept for autograd; then one backward per class slot."""
+        outputs: list[torch.Tensor] = []
+        hooks.on_output = lambda _i, out: outputs.append(out)
+        with torch.enable_grad():
+            logits = self.module(x.detach().requires_grad_(True))
+            hooks.on_output = None
+            probs = torch.softmax(logits, dim=1)
+            scores = probs if score == "softmax" else logits
+            classes = targets if targets is not None else probs.topk(top_k, dim=1).indices
+            rows = torch.arange(x.shape[0], device=x.device)
+            max_c: list[list[torch.Tensor]] = [[] for _ in self.gate_points]
+            n_slots = classes.shape[1]
+            for slot in range(n_slots):
+                total = scores[rows, classes[:, slot]].sum()
+                grads = torch.autograd.grad(total, outputs, retain_graph=slot < n_slots - 1)
+                for i, g in enumerate(grads):
+                    max_c[i].append(g.amax(dim=1))
+            outputs.clear()
+            del grads
+        # Rows are image-major: row n * K + slot.
+        stacked = [torch.stack(maps, dim=1).flatten(0, 1) for maps in max_c]
+        return _FirstPass(stacked, classes, probs.detach().gather(1, classes), logits.detach())
+
+    def _masks(
+        self,
+        fp: _FirstPass,
+        cfg: LICNNConfig,
+        done: dict[tuple, torch.Tensor],
+        dtype: torch.dtype,
+    ) -> list[torch.Tensor | None]:
+        """Steps 3-5: the suppression mask of every gate point (None: left ungated)."""
+        last = len(self.gate_points) - 1
+        masks: list[torch.Tensor | None] = []
+        for i, max_c in enumerate(fp.max_c):
+            if i == last and not cfg.gate_last:
+                masks.append(None)
+                continue
+            key = (cfg.score, cfg.a, cfg.b, cfg.k, i)
+            if key not in done:
                 # Inhibition in float64 whatever the model's dtype: the gate compares two nearly
                 # equal numbers, and rounding in the inhibition must not decide it.
-                masks.append(
-                    suppression_mask(stacked.double(), cfg.a, cfg.b, cfg.k).unsqueeze(1).to(x.dtype)
-                )
-            del max_c
+                mask = suppression_mask(max_c.double(), cfg.a, cfg.b, cfg.k)
+                done[key] = mask.unsqueeze(1).to(dtype)
+            masks.append(done[key])
+        return masks
 
-            # Steps 6-7: one gated forward for every (image, class) pair.
-            # Chunks of at most batch_size rows: larger batches are slower per image on a CPU.
-            repeated = x.detach().repeat_interleave(n_slots, dim=0)
-            flat_classes = classes.reshape(-1)
-            pieces: list[list[torch.Tensor]] = []
-            for start in range(0, repeated.shape[0], self.batch_size):
-                rows = slice(start, start + self.batch_size)
-                hooks.masks = [None if m is None else m[rows] for m in masks]
-                if cfg.kind == "response":
-                    pieces.append(self._gated_responses(hooks, repeated[rows]))
-                else:
-                    pieces.append(
-                        self._gated_gradients(
-                            hooks, repeated[rows], flat_classes[rows], hooks.masks
-                        )
+    def _gated_pass(
+        self,
+        hooks: GateHooks,
+        x: torch.Tensor,
+        classes: torch.Tensor,
+        masks: Sequence[torch.Tensor | None],
+        cfg: LICNNConfig,
+    ) -> list[torch.Tensor]:
+        """Step 6: one gated pass for every (image, class) pair; per-layer Sum-C maps."""
+        # Chunks of at most batch_size rows: larger batches are slower per image on a CPU.
+        n_slots = classes.shape[1]
+        repeated = x.detach().repeat_interleave(n_slots, dim=0)
+        flat_classes = classes.reshape(-1)
+        pieces: list[list[torch.Tensor]] = []
+        for start in range(0, repeated.shape[0], self.batch_size):
+            rows = slice(start, start + self.batch_size)
+            hooks.masks = [None if m is None else m[rows] for m in masks]
+            if cfg.kind == "response":
+                pieces.append(self._gated_responses(hooks, repeated[rows]))
+            else:
+                pieces.append(
+                    self._gated_gradients(
+                        hooks, repeated[rows], flat_classes[rows], hooks.masks, cfg.score
                     )
-            layer_maps = [torch.cat(parts) for parts in zip(*pieces, strict=True)]
-
-        attention = self._combine(layer_maps, x.shape[-2:])
-        attention = attention.reshape(x.shape[0], n_slots, *x.shape[-2:])
-        return LICNNResult(attention, classes, picked, logits)
+                )
+        hooks.masks = None
+        return [torch.cat(parts) for parts in zip(*pieces, strict=True)]
 
     def _gated_responses(self, hooks: GateHooks, x: torch.Tensor) -> list[torch.Tensor]:
         sum_c: list[torch.Tensor] = []
@@ -189,6 +262,7 @@ class LICNN:
             pass
         finally:
             hooks.inplace = False
+            hooks.on_output = None
         return sum_c
 
     def _gated_gradients(
@@ -197,28 +271,42 @@ class LICNN:
         x: torch.Tensor,
         classes: torch.Tensor,
         masks: Sequence[torch.Tensor | None],
+        score: str,
     ) -> list[torch.Tensor]:
         outputs: list[torch.Tensor] = []
         hooks.on_output = lambda _i, out: outputs.append(out)
         with torch.enable_grad():
             logits = self.module(x.requires_grad_(True))
-            scores = torch.softmax(logits, dim=1) if self.config.score == "softmax" else logits
+            scores = torch.softmax(logits, dim=1) if score == "softmax" else logits
             rows = torch.arange(x.shape[0], device=x.device)
             grads = torch.autograd.grad(scores[rows, classes].sum(), outputs)
+        hooks.on_output = None
         return [(g if m is None else g * m).sum(dim=1) for g, m in zip(grads, masks, strict=True)]
 
-    def _combine(self, layer_maps: Sequence[torch.Tensor], size: torch.Size) -> torch.Tensor:
+    def _combine(
+        self, layer_maps: Sequence[torch.Tensor], size: torch.Size, cfg: LICNNConfig
+    ) -> torch.Tensor:
         """Step 7: (normalise,) resize to the input size, sum over layers, normalise."""
         # Resizing is linear: maps of one resolution are summed first and resized once.
         by_size: dict[tuple[int, ...], torch.Tensor] = {}
         for m in layer_maps:
             m = m.float()
-            if self.config.layer_norm:
+            if cfg.layer_norm:
                 m = l2_normalise(m)
             key = tuple(m.shape[-2:])
             by_size[key] = by_size[key] + m if key in by_size else m
-        total = sum(resize_map(m, size, self.config.resize) for m in by_size.values())
+        total = sum(resize_map(m, size, cfg.resize) for m in by_size.values())
         return l2_normalise(total)
+
+
+@dataclass
+class _FirstPass:
+    """What the ungated forward and backward passes give: Max-C maps and the classes."""
+
+    max_c: list[torch.Tensor]  # per gate point: (N * K) x H x W, image-major rows
+    classes: torch.Tensor  # N x K
+    picked: torch.Tensor  # N x K softmax probabilities of the classes
+    logits: torch.Tensor  # N x C
 
 
 def resize_map(maps: torch.Tensor, size: Sequence[int], mode: str) -> torch.Tensor:

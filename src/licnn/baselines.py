@@ -12,6 +12,7 @@ fixed Gaussian that ignores the image and the model, the baseline a map has to b
 
 from __future__ import annotations
 
+import copy
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -52,6 +53,8 @@ METHODS = (
 CLASS_FREE = ("licnn_saliency", "centre_prior")
 #: Pixel methods whose map is scored by the magnitude of its signed channel sum.
 MAGNITUDE_METHODS = ("gradient", "gradient_x_input", "integrated_gradients")
+#: Methods computed by Captum (gradients through the network).
+CAPTUM_METHODS = ("gradient", "gradient_x_input", "integrated_gradients", "grad_cam")
 #: Labels for tables and figures.
 LABELS = {
     "licnn_attention": "LICNN attention",
@@ -73,13 +76,17 @@ GRAD_CAM_LAYERS = {
 }
 
 
-def grad_cam_layer(model: LoadedModel) -> nn.Module:
-    """The layer Grad-CAM uses: a known one for the built-in models, else the last Conv2d."""
-    modules = dict(model.module.named_modules())
+def grad_cam_layer(model: LoadedModel, module: nn.Module | None = None) -> nn.Module:
+    """The layer Grad-CAM uses: a known one for the built-in models, else the last Conv2d.
+
+    ``module`` is the network to look in (default ``model.module``; e.g. a copy of it).
+    """
+    module = model.module if module is None else module
+    modules = dict(module.named_modules())
     name = GRAD_CAM_LAYERS.get(model.name)
     if name is not None:
         return modules[name]
-    convs = [m for m in model.module.modules() if isinstance(m, nn.Conv2d)]
+    convs = [m for m in module.modules() if isinstance(m, nn.Conv2d)]
     if not convs:
         raise ValueError(f"{model.name} has no Conv2d layer for Grad-CAM")
     return convs[-1]
@@ -104,10 +111,11 @@ class AttributionMethod:
 
 
 def _channel_sum(
-    fn: Callable[..., torch.Tensor],
+    fn: Callable[..., torch.Tensor], memory_format: torch.memory_format
 ) -> Callable[[torch.Tensor, torch.Tensor], torch.Tensor]:
     def run(inputs: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-        return fn(inputs.detach().clone().requires_grad_(True), target=target).sum(dim=1)
+        x = inputs.detach().clone(memory_format=memory_format).requires_grad_(True)
+        return fn(x, target=target).sum(dim=1).contiguous()
 
     return run
 
@@ -118,9 +126,21 @@ def make_method(
     config: LICNNConfig | None = None,
     ig_steps: int = 32,
     batch_size: int = 8,
+    channels_last: bool = False,
 ) -> AttributionMethod:
-    """Build method ``name`` (one of :data:`METHODS`) for ``model``."""
+    """Build method ``name`` (one of :data:`METHODS`) for ``model``.
+
+    ``channels_last=True`` runs the Captum methods on a channels-last *copy* of the network:
+    about a quarter faster on a CPU for EfficientNet-Lite0, with maps that differ from the
+    default layout's by summation order only (~0.3% of their maximum for Integrated
+    Gradients). The copy is a snapshot, so never use it with weights that change later (the
+    randomisation checks). LICNN's maps always use ``model.module`` itself.
+    """
     module = model.module
+    memory_format = torch.contiguous_format
+    if channels_last and name in CAPTUM_METHODS:
+        module = copy.deepcopy(module).to(memory_format=torch.channels_last)
+        memory_format = torch.channels_last
     if name == "licnn_attention":
         explainer = LICNN(model, config, batch_size=batch_size)
         return AttributionMethod(name, lambda x, t: explainer.attribute(x, target=t))
@@ -131,23 +151,28 @@ def make_method(
     if name == "gradient":
         sal = Saliency(module)
         return AttributionMethod(
-            name, _channel_sum(lambda x, target: sal.attribute(x, target=target, abs=False))
+            name,
+            _channel_sum(
+                lambda x, target: sal.attribute(x, target=target, abs=False), memory_format
+            ),
         )
     if name == "gradient_x_input":
-        return AttributionMethod(name, _channel_sum(InputXGradient(module).attribute))
+        return AttributionMethod(
+            name, _channel_sum(InputXGradient(module).attribute, memory_format)
+        )
     if name == "integrated_gradients":
         ig = IntegratedGradients(module)
 
         def integrated(x: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-            return ig.attribute(
-                x, target=target, n_steps=ig_steps, internal_batch_size=batch_size * 4
-            )
+            # Steps in batches of batch_size inputs: larger ones are slower per step on a CPU.
+            return ig.attribute(x, target=target, n_steps=ig_steps, internal_batch_size=batch_size)
 
-        return AttributionMethod(name, _channel_sum(integrated))
+        return AttributionMethod(name, _channel_sum(integrated, memory_format))
     if name == "grad_cam":
-        cam = LayerGradCam(module, grad_cam_layer(model))
+        cam = LayerGradCam(module, grad_cam_layer(model, module))
 
         def grad_cam(x: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+            x = x.contiguous(memory_format=memory_format)
             maps = cam.attribute(x, target=target, relu_attributions=True)
             up = LayerAttribution.interpolate(
                 maps, tuple(x.shape[-2:]), interpolate_mode="bilinear"

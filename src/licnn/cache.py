@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -86,15 +86,39 @@ class ResultCache:
 
         ``compute`` gets a list of item names and returns one mapping of arrays per item.
         """
-        items = list(items)
-        todo = [i for i in items if i not in self]
-        bar = tqdm(
-            total=len(items), initial=len(items) - len(todo), desc=desc, disable=not progress
-        )
-        for start in range(0, len(todo), batch_size):
-            chunk = todo[start : start + batch_size]
-            for item, values in zip(chunk, compute(chunk), strict=True):
-                self.put(item, values)
-            bar.update(len(chunk))
-        bar.close()
-        return {i: self.get(i) for i in items}
+        return map_caches(
+            [self], items, lambda chunk: [compute(chunk)], batch_size, desc, progress
+        )[0]
+
+
+def map_caches(
+    caches: Sequence[ResultCache],
+    items: Iterable[str],
+    compute: Callable[[list[str]], Sequence[Sequence[Mapping[str, Any]]]],
+    batch_size: int = 8,
+    desc: str | None = None,
+    progress: bool = True,
+) -> list[dict[str, dict[str, np.ndarray]]]:
+    """:meth:`ResultCache.map` for several caches filled by one computation.
+
+    For the items missing from any of ``caches``, ``compute`` returns, per cache, one mapping
+    per item (e.g. one configuration per cache, computed together because they share work).
+    Items a cache already holds are not rewritten.
+    """
+    items = list(items)
+    todo = [i for i in items if any(i not in cache for cache in caches)]
+    bar = tqdm(total=len(items), initial=len(items) - len(todo), desc=desc, disable=not progress)
+    for start in range(0, len(todo), batch_size):
+        chunk = todo[start : start + batch_size]
+        results = compute(chunk)
+        if len(results) != len(caches):
+            raise ValueError(
+                f"compute gave results for {len(results)} caches, expected {len(caches)}"
+            )
+        for cache, values in zip(caches, results, strict=True):
+            for item, item_values in zip(chunk, values, strict=True):
+                if item not in cache:
+                    cache.put(item, item_values)
+        bar.update(len(chunk))
+    bar.close()
+    return [{i: cache.get(i) for i in items} for cache in caches]

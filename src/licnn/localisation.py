@@ -32,7 +32,9 @@ from numpy.typing import ArrayLike, NDArray
 from PIL import Image
 
 from licnn import metrics
+from licnn.attention import LICNN
 from licnn.baselines import (
+    CAPTUM_METHODS,
     CLASS_FREE,
     LABELS,
     MAGNITUDE_METHODS,
@@ -40,7 +42,7 @@ from licnn.baselines import (
     AttributionMethod,
     make_method,
 )
-from licnn.cache import ResultCache
+from licnn.cache import ResultCache, map_caches
 from licnn.config import LICNNConfig
 from licnn.data import Dataset, Record
 from licnn.images import load_image
@@ -140,6 +142,7 @@ class _Benchmark:
         self.progress = progress
         self._by_key = {r.key: r for r in self.records}
         self._methods: dict[tuple[str, LICNNConfig | None], AttributionMethod] = {}
+        self._explainer = LICNN(model, batch_size=batch_size)
         self._predictions: dict[str, dict[str, np.ndarray]] | None = None
 
     @property
@@ -185,13 +188,42 @@ class _Benchmark:
         return int(self.predictions()[key]["classes"][0])
 
     def method(self, name: str, config: LICNNConfig | None = None) -> AttributionMethod:
-        """The attribution method ``name`` (one object per name and configuration)."""
+        """The attribution method ``name`` (one object per name and configuration).
+
+        The Captum baselines run on a channels-last copy of the network (faster on a CPU;
+        see :func:`licnn.baselines.make_method`), which the model here never changes.
+        """
         config = config if name.startswith("licnn") else None
         if (name, config) not in self._methods:
             self._methods[(name, config)] = make_method(
-                name, self.model, config, ig_steps=self.ig_steps, batch_size=self.batch_size
+                name,
+                self.model,
+                config,
+                ig_steps=self.ig_steps,
+                batch_size=self.batch_size,
+                channels_last=True,
             )
         return self._methods[(name, config)]
+
+    @staticmethod
+    def _jobs(methods: Sequence[str]) -> list[tuple[str, str]]:
+        """The (method, role) pairs whose scores the benchmark stores for ``methods``."""
+        raise NotImplementedError
+
+    def uncached(
+        self,
+        methods: Sequence[str],
+        configs: Sequence[LICNNConfig | None] = (None,),
+        roles: Sequence[str] | None = None,
+    ) -> int:
+        """How many images lack a cached score of one of ``methods`` (under one of ``configs``).
+
+        What a run still has to compute; 0 means it only reads the cache. ``roles`` limits
+        the count to those roles (class-free methods count under any role).
+        """
+        jobs = [(m, r) for m, r in self._jobs(methods) if roles is None or r in (*roles, "any")]
+        caches = [self._cache(m, r, c) for m, r in jobs for c in configs]
+        return sum(any(k not in cache for cache in caches) for k in self.keys)
 
     def _cache(self, method: str, role: str, config: LICNNConfig | None) -> ResultCache:
         key = self._base_key() | {
@@ -202,6 +234,8 @@ class _Benchmark:
             "ig_steps": self.ig_steps if method == "integrated_gradients" else None,
             "scoring_version": SCORING_VERSION,
         }
+        if method in CAPTUM_METHODS:
+            key["memory_format"] = "channels_last"
         return ResultCache(f"{self.kind}-{method}-{role}", key)
 
     def _maps(
@@ -209,24 +243,76 @@ class _Benchmark:
         method: str,
         records: Sequence[Record],
         targets: Sequence[int],
-        config: LICNNConfig | None,
-    ) -> tuple[NDArray[np.float64], list[Image.Image]]:
-        """Maps (N x H x W, numpy) of ``method`` for ``records`` and their target classes."""
+        configs: Sequence[LICNNConfig | None],
+    ) -> tuple[list[NDArray[np.float64]], list[Image.Image]]:
+        """Maps (N x H x W, numpy) of ``method`` for ``records``, one array per configuration.
+
+        LICNN's maps for several configurations come from one :meth:`LICNN.explain_configs`
+        call, which shares the passes the configurations agree on.
+        """
         x, images = self._inputs(records)
         target = torch.as_tensor(list(targets), dtype=torch.long, device=x.device)
-        maps = self.method(method, config).attribute(x, target).float()
-        if method in MAGNITUDE_METHODS:
-            maps = maps.abs()
-        return maps.cpu().numpy().astype(np.float64), images
+        maps = self._maps_of(method, x, target, configs)
+        return [_as_scored(method, m) for m in maps], images
+
+    def _maps_of(
+        self,
+        method: str,
+        x: torch.Tensor,
+        target: torch.Tensor,
+        configs: Sequence[LICNNConfig | None],
+    ) -> list[torch.Tensor]:
+        if method in ("licnn_attention", "licnn_saliency"):
+            chosen = [c or LICNNConfig() for c in configs]
+            if method == "licnn_attention":
+                results = self._explainer.explain_configs(x, chosen, target=target, top_k=1)
+                return [r.attention[:, 0] for r in results]
+            # Told no class: the target is ignored.
+            return [r.saliency for r in self._explainer.explain_configs(x, chosen, top_k=5)]
+        return [self.method(method, c).attribute(x, target) for c in configs]
+
+    def _shared_maps(
+        self, x: torch.Tensor, methods: Sequence[str], targets: Sequence[int]
+    ) -> dict[str, NDArray[np.float64]]:
+        """Maps (N x H x W) of several methods, default settings, for the same images and classes.
+
+        LICNN's attention map of a class among the top 5 is a slot of the saliency map's call,
+        so only the images whose class is not among them get a call of their own. Each map is
+        the one :meth:`_maps` gives, up to float rounding.
+        """
+        target = torch.as_tensor(list(targets), dtype=torch.long, device=x.device)
+        maps: dict[str, torch.Tensor] = {}
+        if "licnn_saliency" in methods and "licnn_attention" in methods:
+            top5 = self._explainer.explain(x, top_k=5)
+            maps["licnn_saliency"] = top5.saliency
+            found = top5.classes == target[:, None]
+            rows = torch.arange(x.shape[0], device=x.device)
+            attention = top5.attention[rows, found.int().argmax(dim=1)]
+            missing = (~found.any(dim=1)).nonzero()[:, 0]
+            if missing.numel():
+                attention[missing] = self._explainer.attribute(x[missing], target[missing])
+            maps["licnn_attention"] = attention
+        for method in methods:
+            if method not in maps:
+                maps[method] = self._maps_of(method, x, target, [None])[0]
+        return {m: _as_scored(m, maps[m]) for m in methods}
 
     def _collect(
-        self, method: str, role: str, config: LICNNConfig | None, compute: Callable
-    ) -> dict[str, np.ndarray]:
-        """Per-image scores of every record, stacked into arrays in record order."""
-        cache = self._cache(method, role, config)
+        self,
+        method: str,
+        role: str,
+        configs: Sequence[LICNNConfig | None],
+        compute: Callable[[list[str]], list[list[dict[str, Any]]]],
+    ) -> list[dict[str, np.ndarray]]:
+        """Per-image scores of every record under each configuration, stacked in record order."""
+        caches = [self._cache(method, role, c) for c in configs]
         label = f"{method} ({role})" if role != "any" else method
-        found = cache.map(self.keys, compute, self.batch_size, label, self.progress)
-        rows = [found[k] for k in self.keys]
+        if len(configs) > 1:
+            label += f", {len(configs)} settings"
+        found = map_caches(caches, self.keys, compute, self.batch_size, label, self.progress)
+        return [self._stack([per_config[k] for k in self.keys]) for per_config in found]
+
+    def _stack(self, rows: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
         stacked = {name: np.stack([row[name] for row in rows]) for name in rows[0]} if rows else {}
         stacked["keys"] = np.asarray(self.keys)
         return stacked
@@ -259,21 +345,72 @@ class BoxBenchmark(_Benchmark):
         A class-free method (:data:`CLASS_FREE`) is computed once whatever the role. For
         ``role="pred"`` the images predicted right re-use the ``gt`` scores (same map).
         """
+        return self.scores_configs(method, role, [config])[0]
+
+    def scores_configs(
+        self, method: str, role: str, configs: Sequence[LICNNConfig | None]
+    ) -> list[dict[str, np.ndarray]]:
+        """:meth:`scores` under several LICNN configurations, computed together."""
         if method in CLASS_FREE:
             role = "any"
         elif role == "pred":
-            self._reuse_gt(method, config)
+            for config in configs:
+                self._reuse_gt(method, config)
 
-        def compute(keys: list[str]) -> list[dict[str, Any]]:
+        def compute(keys: list[str]) -> list[list[dict[str, Any]]]:
             records = [self._by_key[k] for k in keys]
             targets = [self.target(r, role) for r in records]
-            maps, images = self._maps(method, records, targets, config)
+            per_config, images = self._maps(method, records, targets, configs)
             return [
-                self.score_map(m, r, im.size) | {"target": t}
-                for m, r, im, t in zip(maps, records, images, targets, strict=True)
+                [
+                    self.score_map(m, r, im.size) | {"target": t}
+                    for m, r, im, t in zip(maps, records, images, targets, strict=True)
+                ]
+                for maps in per_config
             ]
 
-        return self._collect(method, role, config, compute)
+        return self._collect(method, role, configs, compute)
+
+    def precompute(self, methods: Sequence[str] = BOX_METHODS) -> None:
+        """Fill the score caches of ``methods`` for both roles in one pass over the images.
+
+        Each batch of images is read once and the methods share work (:meth:`_shared_maps`);
+        the predicted class re-uses the ground truth's map where the two agree. Afterwards
+        :meth:`scores` reads the caches. Optional: :meth:`scores` alone gives the same scores.
+        """
+        jobs = self._jobs(methods)
+        caches = [self._cache(m, r, None) for m, r in jobs]
+        class_methods = [m for m in methods if m not in CLASS_FREE]
+
+        def compute(keys: list[str]) -> list[list[dict[str, Any]]]:
+            records = [self._by_key[k] for k in keys]
+            x, images = self._inputs(records)
+            gt = [self.target(r, "gt") for r in records]
+            pred = [self.target(r, "pred") for r in records]
+            maps = {"gt": self._shared_maps(x, methods, gt)}
+            maps["any"] = maps["gt"]
+            maps["pred"] = {m: maps["gt"][m].copy() for m in class_methods}
+            differ = [i for i, (g, p) in enumerate(zip(gt, pred, strict=True)) if g != p]
+            if differ and class_methods:
+                other = self._shared_maps(x[differ], class_methods, [pred[i] for i in differ])
+                for m in class_methods:
+                    maps["pred"][m][differ] = other[m]
+            targets = {"gt": gt, "pred": pred, "any": pred}
+            return [
+                [
+                    self.score_map(maps[role][method][i], r, images[i].size)
+                    | {"target": targets[role][i]}
+                    for i, r in enumerate(records)
+                ]
+                for method, role in jobs
+            ]
+
+        map_caches(caches, self.keys, compute, self.batch_size, "all methods", self.progress)
+
+    @staticmethod
+    def _jobs(methods: Sequence[str]) -> list[tuple[str, str]]:
+        jobs = [(m, "any") if m in CLASS_FREE else (m, r) for m in methods for r in ("gt", "pred")]
+        return list(dict.fromkeys(jobs))
 
     def _reuse_gt(self, method: str, config: LICNNConfig | None) -> None:
         """Copy cached ground-truth scores to the predicted-class cache where the two agree."""
@@ -315,7 +452,7 @@ class BoxBenchmark(_Benchmark):
             scaled = scale_boxes(record.boxes, image.size, (size, size))
             for name in methods:
                 target = self.target(record, "any" if name in CLASS_FREE else role)
-                (saliency,), _ = self._maps(name, [record], [target], config)
+                ((saliency,),), _ = self._maps(name, [record], [target], [config])
                 images.append(resized)
                 maps.append(saliency)
                 boxes.append(scaled)
@@ -329,20 +466,57 @@ class MaskBenchmark(_Benchmark):
 
     def scores(self, method: str, config: LICNNConfig | None = None) -> dict[str, np.ndarray]:
         """Per-image ``precision`` and ``recall`` curves (N x 256), ``adaptive_f`` and ``mae``."""
+        return self.scores_configs(method, [config])[0]
+
+    def scores_configs(
+        self, method: str, configs: Sequence[LICNNConfig | None]
+    ) -> list[dict[str, np.ndarray]]:
+        """:meth:`scores` under several LICNN configurations, computed together."""
         role = "any" if method in CLASS_FREE else "pred"
 
-        def compute(keys: list[str]) -> list[dict[str, Any]]:
+        def compute(keys: list[str]) -> list[list[dict[str, Any]]]:
             records = [self._by_key[k] for k in keys]
             targets = [self.predicted(k) for k in keys]
-            maps, _ = self._maps(method, records, targets, config)
-            return [self.score_map(m, r) for m, r in zip(maps, records, strict=True)]
+            per_config, _ = self._maps(method, records, targets, configs)
+            # The mask is read once per image, whatever the number of configurations.
+            masks = [binary_mask(r.mask) for r in records]
+            return [
+                [
+                    self.score_map(m, r, mask)
+                    for m, r, mask in zip(maps, records, masks, strict=True)
+                ]
+                for maps in per_config
+            ]
 
-        return self._collect(method, role, config, compute)
+        return self._collect(method, role, configs, compute)
+
+    def precompute(self, methods: Sequence[str] = MASK_METHODS) -> None:
+        """Fill the score caches of ``methods`` in one pass over the images (as for boxes)."""
+        jobs = self._jobs(methods)
+        caches = [self._cache(m, r, None) for m, r in jobs]
+
+        def compute(keys: list[str]) -> list[list[dict[str, Any]]]:
+            records = [self._by_key[k] for k in keys]
+            x, _ = self._inputs(records)
+            maps = self._shared_maps(x, methods, [self.predicted(k) for k in keys])
+            masks = [binary_mask(r.mask) for r in records]
+            return [
+                [self.score_map(maps[m][i], r, masks[i]) for i, r in enumerate(records)]
+                for m, _ in jobs
+            ]
+
+        map_caches(caches, self.keys, compute, self.batch_size, "all methods", self.progress)
 
     @staticmethod
-    def score_map(saliency: NDArray[np.float64], record: Record) -> dict[str, Any]:
-        """Scores of one map, resized (bilinear) to its mask's size."""
-        mask = binary_mask(record.mask)
+    def _jobs(methods: Sequence[str]) -> list[tuple[str, str]]:
+        return [(m, "any" if m in CLASS_FREE else "pred") for m in methods]
+
+    @staticmethod
+    def score_map(
+        saliency: NDArray[np.float64], record: Record, mask: NDArray[np.bool_] | None = None
+    ) -> dict[str, Any]:
+        """Scores of one map, resized (bilinear) to its mask's size (``mask``: already read)."""
+        mask = binary_mask(record.mask) if mask is None else mask
         resized = resize_to(saliency, mask.shape)
         precision, recall, _ = metrics.f_measure_curve(resized, mask)
         return {
@@ -351,6 +525,13 @@ class MaskBenchmark(_Benchmark):
             "adaptive_f": metrics.adaptive_f_measure(resized, mask),
             "mae": metrics.mae(resized, mask),
         }
+
+
+def _as_scored(method: str, maps: torch.Tensor) -> NDArray[np.float64]:
+    """Maps as float64 numpy, as magnitudes for the signed pixel-gradient methods."""
+    if method in MAGNITUDE_METHODS:
+        maps = maps.abs()
+    return maps.float().cpu().numpy().astype(np.float64)
 
 
 def resize_to(saliency: ArrayLike, shape: tuple[int, int]) -> NDArray[np.float64]:

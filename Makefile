@@ -29,7 +29,8 @@ CHROMEDRIVER ?= /usr/bin/chromedriver
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
 NBVAL_FLAGS := --nbval --nbval-current-env --nbval-sanitize-with .nbval-sanitize.cfg
-# Kernels started by nbval and by scripts/build_book.py: no progress bars, fixed hashing.
+# Kernels started by nbval: no progress bars, fixed hashing, and OpenMP threads that sleep
+# instead of spinning while the test process and the kernel share the cores.
 KERNEL_ENV := TQDM_DISABLE=1 PYTHONHASHSEED=0 OMP_WAIT_POLICY=PASSIVE
 
 .PHONY: help venv data notebooks book section html prose test test-unit test-notebooks \

@@ -14,8 +14,14 @@ computed for a class, and the map is scored with :mod:`licnn.metrics`.
 
 Scores are cached per image (:class:`licnn.cache.ResultCache`, one folder per method, role,
 configuration and data set), so a run resumes where it stopped and a larger run re-uses a
-smaller one. :func:`summarise_boxes` and :func:`summarise_masks` turn per-image scores into
-the report's numbers with 95% intervals.
+smaller one. ``precompute`` fills the caches of all methods in one pass over the images
+(each batch read once, LICNN's attention maps taken from its saliency call where the class
+is among the top 5), and ``scores_configs`` computes several LICNN configurations together
+(:meth:`licnn.attention.LICNN.explain_configs`). The Captum baselines run on a
+channels-last copy of the network, which is faster on a CPU.
+
+:func:`summarise_boxes` and :func:`summarise_masks` turn per-image scores into the report's
+numbers with 95% intervals.
 """
 
 from __future__ import annotations

@@ -137,7 +137,7 @@ class LICNN:
         configs: Sequence[LICNNConfig],
     ) -> list[LICNNResult]:
         first: dict[str, _FirstPass] = {}
-        masks: dict[tuple, torch.Tensor] = {}
+        masks: dict[tuple, list[torch.Tensor]] = {}
         gated: dict[tuple, list[torch.Tensor]] = {}
         results = []
         with GateHooks(self.module, self.gate_points) as hooks:
@@ -197,23 +197,16 @@ class LICNN:
         self,
         fp: _FirstPass,
         cfg: LICNNConfig,
-        done: dict[tuple, torch.Tensor],
+        done: dict[tuple, list[torch.Tensor]],
         dtype: torch.dtype,
     ) -> list[torch.Tensor | None]:
         """Steps 3-5: the suppression mask of every gate point (None: left ungated)."""
-        last = len(self.gate_points) - 1
-        masks: list[torch.Tensor | None] = []
-        for i, max_c in enumerate(fp.max_c):
-            if i == last and not cfg.gate_last:
-                masks.append(None)
-                continue
-            key = (cfg.score, cfg.a, cfg.b, cfg.k, i)
-            if key not in done:
-                # Inhibition in float64 whatever the model's dtype: the gate compares two nearly
-                # equal numbers, and rounding in the inhibition must not decide it.
-                mask = suppression_mask(max_c.double(), cfg.a, cfg.b, cfg.k)
-                done[key] = mask.unsqueeze(1).to(dtype)
-            masks.append(done[key])
+        key = (cfg.score, cfg.a, cfg.b, cfg.k)
+        if key not in done:
+            done[key] = _suppression_masks(fp.max_c, cfg, dtype)
+        masks: list[torch.Tensor | None] = list(done[key])
+        if not cfg.gate_last:
+            masks[-1] = None
         return masks
 
     def _gated_pass(
@@ -297,6 +290,26 @@ class LICNN:
             by_size[key] = by_size[key] + m if key in by_size else m
         total = sum(resize_map(m, size, cfg.resize) for m in by_size.values())
         return l2_normalise(total)
+
+
+def _suppression_masks(
+    max_c: Sequence[torch.Tensor], cfg: LICNNConfig, dtype: torch.dtype
+) -> list[torch.Tensor]:
+    """Masks (rows x 1 x H x W) of every layer's Max-C maps; layers of one size at once."""
+    # Each map is inhibited on its own, so stacking the maps of equal size changes no value;
+    # it only saves the per-operation overhead of the many small late layers.
+    by_size: dict[tuple[int, ...], list[int]] = {}
+    for i, maps in enumerate(max_c):
+        by_size.setdefault(tuple(maps.shape[-2:]), []).append(i)
+    masks: list[torch.Tensor | None] = [None] * len(max_c)
+    for layers in by_size.values():
+        stacked = torch.cat([max_c[i] for i in layers]).double()
+        # Inhibition in float64 whatever the model's dtype: the gate compares two nearly
+        # equal numbers, and rounding in the inhibition must not decide it.
+        gates = suppression_mask(stacked, cfg.a, cfg.b, cfg.k).unsqueeze(1).to(dtype)
+        for i, part in zip(layers, gates.split(max_c[layers[0]].shape[0]), strict=True):
+            masks[i] = part
+    return masks
 
 
 @dataclass

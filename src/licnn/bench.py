@@ -156,7 +156,11 @@ def run_bench(
     config: LICNNConfig | None = None,
     repeats: int = 1,
 ) -> BenchResult:
-    """Time reference, fast and floor on the same images; the best of ``repeats`` runs each."""
+    """Time reference, fast and floor on the same images; the best of ``repeats`` runs each.
+
+    The repeats are interleaved (fast, floor, reference, fast, ...), so that a change in the
+    machine's speed during the run affects all three alike and their ratios stay fair.
+    """
     config = config or LICNNConfig()
     device = x.device
     explainer = LICNN(model, config, batch_size=batch_size)
@@ -164,20 +168,23 @@ def run_bench(
     explainer.explain(x[:1], top_k=top_k)
     floor_pass(model, x[:1], top_k, batch_size)
 
-    memory: dict[str, float] = {}
-
-    def best(name: str, fn: Callable[[], object]) -> tuple[float, object]:
-        times, out = [], None
-        meter = _PeakMemory(device)
-        for _ in range(repeats):
-            with meter.measure():
-                t, out = _timed(fn, device)
-            times.append(t)
-        memory[name] = round(meter.peak_mb, 1)
-        return min(times) / x.shape[0], out
-
-    fast_s, result = best("fast", lambda: explainer.explain(x, top_k=top_k))
-    floor_s, _ = best("floor", lambda: floor_pass(model, x, top_k, batch_size))
+    runs: dict[str, Callable[[], object]] = {
+        "fast": lambda: explainer.explain(x, top_k=top_k),
+        "floor": lambda: floor_pass(model, x, top_k, batch_size),
+    }
+    if with_reference:
+        runs["reference"] = lambda: reference_pass(model, x, top_k, config)
+    times: dict[str, list[float]] = {name: [] for name in runs}
+    meters = {name: _PeakMemory(device) for name in runs}
+    outputs: dict[str, object] = {}
+    for _ in range(repeats):
+        for name, fn in runs.items():
+            with meters[name].measure():
+                t, outputs[name] = _timed(fn, device)
+            times[name].append(t)
+    memory = {name: round(meter.peak_mb, 1) for name, meter in meters.items()}
+    seconds = {name: min(ts) / x.shape[0] for name, ts in times.items()}
+    fast_s, floor_s, result = seconds["fast"], seconds["floor"], outputs["fast"]
     bench = BenchResult(
         model=model.name,
         device=str(device) if device.type != "cuda" else torch.cuda.get_device_name(device),
@@ -192,9 +199,8 @@ def run_bench(
         peak_memory_mb=memory,
     )
     if with_reference:
-        ref_s, (ref_sal, ref_att) = best(
-            "reference", lambda: reference_pass(model, x, top_k, config)
-        )
+        ref_s = seconds["reference"]
+        ref_sal, ref_att = outputs["reference"]
         diff_att = (ref_att.to(result.attention) - result.attention).abs().max().item()
         diff_sal = (ref_sal.to(result.saliency) - result.saliency).abs().max().item()
         bench.reference_s = ref_s

@@ -30,7 +30,7 @@
 #   tested against, and the largest difference between the two maps is reported.
 # - **fast** (`licnn.attention.LICNN`): batched; one forward pass kept for autograd, one
 #   backward per class slot that stops at the activations (no parameter gradients), the
-#   inhibition of all Max-C maps of a layer at once, and one gated forward pass for all
+#   inhibition of all Max-C maps of one size at once, and one gated forward pass for all
 #   (image, class) pairs that stops after the last gate point.
 # - **floor**: the passes any implementation has to make (a forward, five activation-gradient
 #   backward passes and five plain forward passes) with none of the LICNN work in between.
@@ -88,7 +88,9 @@ record = print_provenance(dataset="imagenet-samples-1000", params=params)
 
 # %% [markdown]
 # All timings below are from the CPU of the machine this report was built on (two cores,
-# float32), as seconds per image, the best of the `repeats` runs of each. The machine is
+# float32), as seconds per image, the best of the `repeats` runs of each; the repeats are
+# interleaved (fast, floor, reference, fast, ...), so a slower spell of the machine
+# affects all three alike. The machine is
 # shared: heavy jobs take turns (this notebook ran while holding the shared lock), but
 # light jobs of others can still compete for the two cores, so the system load average is
 # printed before and after the runs as a check. No GPU was available to this run, so the book shows no GPU figures; see the last
@@ -318,16 +320,17 @@ Markdown(format_table(["model", "images", "total s (fast)", "s/image"], rows))
 # agree to that precision the gate decision flips. The inhibition itself is computed in
 # float64 in both implementations, so that its own rounding cannot flip a gate; at batch 1,
 # where the gradients are the same, fast and reference agree to 1e-8 (`licnn bench
-# --batch-size 1`). The fast path costs only about 10% more than
-# the floor on VGG-16 and about 30% more on EfficientNet-Lite0: the lateral inhibition and
-# the gating add little to the passes any implementation must make. Lite0 is the worse case
+# --batch-size 1`). The fast path costs only about 5% more than
+# the floor on VGG-16 and about a quarter more on EfficientNet-Lite0 (between 1.18 and 1.30
+# times the floor in repeated `licnn bench` runs on this machine): the lateral inhibition
+# and the gating add little to the passes any implementation must make. Lite0 is the worse case
 # because its network is cheap while it has 33 gate points, the first ones at 112 x 112, so
 # the inhibition of their Max-C maps is a larger share of the work. What remains is set by
 # the algorithm: one forward pass, five backward passes and five more forward passes per
 # image, about eleven network passes for a top-5 saliency map.
 #
 # **Against the seed author's code.** With the VGG-16 architecture the fast path makes a
-# top-5 saliency map in about 1.6 s per image, roughly four times faster than the 6.9 s the
+# top-5 saliency map in about 1.7 s per image, roughly four times faster than the 6.9 s the
 # released code needs on this machine type with the model built once (8.4 s as released;
 # the reference point from our issue tracker quoted above, not a measurement of this
 # notebook). Our reference implementation, which makes the same passes as that code, full

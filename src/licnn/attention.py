@@ -301,7 +301,7 @@ def _suppression_masks(
     by_size: dict[tuple[int, ...], list[int]] = {}
     for i, maps in enumerate(max_c):
         by_size.setdefault(tuple(maps.shape[-2:]), []).append(i)
-    masks: list[torch.Tensor | None] = [None] * len(max_c)
+    masks: dict[int, torch.Tensor] = {}
     for layers in by_size.values():
         stacked = torch.cat([max_c[i] for i in layers]).double()
         # Inhibition in float64 whatever the model's dtype: the gate compares two nearly
@@ -309,7 +309,7 @@ def _suppression_masks(
         gates = suppression_mask(stacked, cfg.a, cfg.b, cfg.k).unsqueeze(1).to(dtype)
         for i, part in zip(layers, gates.split(max_c[layers[0]].shape[0]), strict=True):
             masks[i] = part
-    return masks
+    return [masks[i] for i in range(len(max_c))]
 
 
 @dataclass

@@ -46,6 +46,7 @@ from licnn.baselines import (
     MAGNITUDE_METHODS,
     METHODS,
     AttributionMethod,
+    channels_last_copy,
     make_method,
 )
 from licnn.cache import ResultCache, map_caches
@@ -149,6 +150,7 @@ class _Benchmark:
         self._by_key = {r.key: r for r in self.records}
         self._methods: dict[tuple[str, LICNNConfig | None], AttributionMethod] = {}
         self._explainer = LICNN(model, batch_size=batch_size)
+        self._captum_network: torch.nn.Module | None = None
         self._predictions: dict[str, dict[str, np.ndarray]] | None = None
 
     @property
@@ -196,18 +198,20 @@ class _Benchmark:
     def method(self, name: str, config: LICNNConfig | None = None) -> AttributionMethod:
         """The attribution method ``name`` (one object per name and configuration).
 
-        The Captum baselines run on a channels-last copy of the network (faster on a CPU;
-        see :func:`licnn.baselines.make_method`), which the model here never changes.
+        The Captum baselines share one channels-last copy of the network (faster on a CPU;
+        :func:`licnn.baselines.channels_last_copy`); the weights here never change.
         """
         config = config if name.startswith("licnn") else None
         if (name, config) not in self._methods:
+            if name in CAPTUM_METHODS and self._captum_network is None:
+                self._captum_network = channels_last_copy(self.model.module)
             self._methods[(name, config)] = make_method(
                 name,
                 self.model,
                 config,
                 ig_steps=self.ig_steps,
                 batch_size=self.batch_size,
-                channels_last=True,
+                network=self._captum_network if name in CAPTUM_METHODS else None,
             )
         return self._methods[(name, config)]
 

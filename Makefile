@@ -20,7 +20,7 @@ BIN := $(VENV)/bin
 LOCK := requirements.lock
 STAMP := $(VENV)/.stamp
 
-DATASETS := imagenet-val-1300 imagenet-samples-1000 pascal-s imagenet-val-annotations
+DATASETS := imagenet-val-1300 imagenet-samples-1000 pascal-s imagenet-val-annotations imagenet-a-index
 LICNN_DATA_MIRROR ?= $(if $(wildcard ../shared/datasets),$(abspath ../shared/datasets))
 MIRROR_ARG := $(if $(LICNN_DATA_MIRROR),--mirror $(LICNN_DATA_MIRROR))
 

@@ -69,10 +69,10 @@ def test_imagenet_a_class_indices() -> None:
     assert indices[0] == 6  # stingray, n01498041
 
 
-def test_text_recipes_reproduce_the_mirror(mirror: Path) -> None:
-    notes = mirror / "imagenet-val-annotations"
+def test_text_recipes_reproduce_the_fetched_files(data_dir: Path) -> None:
+    notes = data_dir / "imagenet-val-annotations"
     assert derive.synset_words().encode() == (notes / "synset_words.txt").read_bytes()
-    val = mirror / "imagenet-val-1300"
+    val = data_dir / "imagenet-val-1300"
     files = [p.name for p in (val / "images").iterdir()]
     text = derive.imagenet_val_1300_labels(files, notes)
     assert text.encode() == (val / "labels.csv").read_bytes()
@@ -92,7 +92,7 @@ def test_imagenet_a_index_recipe() -> None:
     ]
 
 
-# --- fetch from the mirror, verify, load -----------------------------------------------
+# --- fetch (the data root serves as the mirror), verify, load ---------------------------
 
 
 def test_fetch_links_and_verify_passes(fetched_data: Path) -> None:
@@ -103,13 +103,13 @@ def test_fetch_links_and_verify_passes(fetched_data: Path) -> None:
     assert [r.present for r in again] == [4, 1301]
 
 
-def test_verify_detects_a_corrupted_and_a_missing_file(mirror: Path, tmp_path: Path) -> None:
-    data.fetch("imagenet-val-annotations", tmp_path, mirror, progress=False)
-    data.fetch("imagenet-a-index", tmp_path, mirror, link=False, progress=False)
+def test_verify_detects_a_corrupted_and_a_missing_file(data_dir: Path, tmp_path: Path) -> None:
+    data.fetch("imagenet-val-annotations", tmp_path, data_dir, progress=False)
+    data.fetch("imagenet-a-index", tmp_path, data_dir, link=False, progress=False)
     folder = tmp_path / "imagenet-val-annotations"
     target = folder / "image_sizes.txt"
     original = target.read_bytes()
-    target.unlink()  # a hard link to the mirror: never write through it
+    target.unlink()  # a hard link to the data root: never write through it
     target.write_bytes(original[:-1] + b"9")
     (folder / "synset_words.txt").unlink()
     report = data.verify("imagenet-val-annotations", tmp_path)
@@ -117,12 +117,12 @@ def test_verify_detects_a_corrupted_and_a_missing_file(mirror: Path, tmp_path: P
     assert report.bad == ["image_sizes.txt"] and report.missing == ["synset_words.txt"]
     assert "bad checksum" in report.summary() and "missing" in report.summary()
     assert main(["data", "verify", "--root", str(tmp_path), "imagenet-val-annotations"]) == 2
-    data.fetch("imagenet-val-annotations", tmp_path, mirror, progress=False)
+    data.fetch("imagenet-val-annotations", tmp_path, data_dir, progress=False)
     assert data.verify("imagenet-val-annotations", tmp_path).status == "ok"
     assert data.verify("imagenet-a-index", tmp_path).status == "ok"
 
 
-def test_damaged_mirror_file_is_refused(mirror: Path, tmp_path: Path) -> None:
+def test_damaged_mirror_file_is_refused(tmp_path: Path) -> None:
     fake = tmp_path / "mirror" / "imagenet-a-index"
     fake.mkdir(parents=True)
     (fake / "LICENSE").write_text("not the licence\n")
@@ -130,9 +130,9 @@ def test_damaged_mirror_file_is_refused(mirror: Path, tmp_path: Path) -> None:
         data.fetch("imagenet-a-index", tmp_path / "root", tmp_path / "mirror", progress=False)
 
 
-def test_cli_fetch_and_verify(mirror: Path, tmp_path: Path, capsys, monkeypatch) -> None:
+def test_cli_fetch_and_verify(data_dir: Path, tmp_path: Path, capsys, monkeypatch) -> None:
     monkeypatch.setenv("LICNN_DATA", str(tmp_path))
-    monkeypatch.setenv("LICNN_DATA_MIRROR", str(mirror))
+    monkeypatch.setenv("LICNN_DATA_MIRROR", str(data_dir))
     assert main(["data", "fetch", "imagenet-a-index", "--quiet"]) == 0
     assert "imagenet-a-index: 2 files: 2 linked" in capsys.readouterr().out
     assert main(["data", "verify"]) == 0

@@ -133,6 +133,6 @@ def test_rgb_jpeg_loads_unchanged(tmp_path: Path) -> None:
     assert np.allclose(image.getpixel((10, 10)), (200, 30, 40), atol=3)
 
 
-def test_real_image_from_the_mirror(samples_dir: Path) -> None:
+def test_real_image_from_the_data_root(samples_dir: Path) -> None:
     image = load_image(samples_dir / "n02110341_dalmatian.JPEG")
     assert image.mode == "RGB" and min(image.size) == 256

@@ -28,7 +28,13 @@ def test_settings_change_one_factor_at_a_time():
         assert str(getattr(setting.config, setting.factor)) == setting.value
     code = settings[-1]
     assert code.factor == "seed_code"
-    assert code.config == LICNNConfig.seed_code()
+    # The released code's choices (SPEC section 1's table), the rest as in the default.
+    assert changed_fields(code.config, base) == ["layer_norm", "gate_last", "resize"]
+    assert (code.config.layer_norm, code.config.gate_last, code.config.resize) == (
+        False,
+        False,
+        "nearest",
+    )
     assert len({s.label for s in settings}) == len(settings)
 
 

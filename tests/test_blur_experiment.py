@@ -59,7 +59,17 @@ def test_variant_names_order():
         "object_r5",
         ERASED,
     )
-    assert VARIANTS[0] == "original" and len(VARIANTS) == 8
+    # The default variants: the seed's radii 2, 5 and 10 (SPEC section 3.6) for each region.
+    assert VARIANTS == (
+        "original",
+        "background_r2",
+        "background_r5",
+        "background_r10",
+        "object_r2",
+        "object_r5",
+        "object_r10",
+        ERASED,
+    )
     assert ERASED not in variant_names((2,), erase=False)
 
 

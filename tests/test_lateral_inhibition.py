@@ -1,6 +1,7 @@
 """The lateral inhibition model against values worked out by hand and a plain loop."""
 
 import math
+from dataclasses import fields
 
 import pytest
 import torch
@@ -114,5 +115,15 @@ def test_config_validation():
         LICNNConfig(k=4)
     with pytest.raises(ValueError, match="score"):
         LICNNConfig(score="prob")
-    code = LICNNConfig.seed_code()
+
+
+def test_seed_code_is_the_released_codes_three_choices():
+    # SPEC section 1's table: the code skips the per-layer norm, leaves the last activation
+    # ungated and upsamples by nearest neighbour; every other setting is the text's default.
+    code, text = LICNNConfig.seed_code(), LICNNConfig()
+    differ = [f.name for f in fields(LICNNConfig) if getattr(code, f.name) != getattr(text, f.name)]
+    assert differ == ["layer_norm", "gate_last", "resize"]
     assert (code.layer_norm, code.gate_last, code.resize) == (False, False, "nearest")
+    assert (text.a, text.b, text.k, text.score, text.kind) == (0.1, 0.9, 7, "softmax", "response")
+    changed = LICNNConfig.seed_code(k=5)
+    assert changed.k == 5 and (changed.layer_norm, changed.resize) == (False, "nearest")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import torch
 import torch.nn.functional as F
@@ -19,7 +20,9 @@ from torch import nn
 from licnn.config import LICNNConfig
 from licnn.gates import GateHooks, GatePoint, find_gate_points
 from licnn.lateral_inhibition import l2_normalise, suppression_mask
-from licnn.models import LoadedModel
+
+if TYPE_CHECKING:  # the core needs no torchvision: models is imported for typing only
+    from licnn.models import LoadedModel
 
 Target = int | Sequence[int] | torch.Tensor | None
 
@@ -64,8 +67,10 @@ class LICNN:
         batch_size: int = 8,
         input_size: int = 224,
     ) -> None:
-        if isinstance(model, LoadedModel):
-            self.module = model.module
+        wrapped = getattr(model, "module", None)
+        if isinstance(wrapped, nn.Module) and hasattr(model, "gate_points"):
+            # a licnn.models.LoadedModel (checked by shape, so the core needs no torchvision)
+            self.module = wrapped
             gate_points = gate_points or model.gate_points
         else:
             self.module = model.eval()

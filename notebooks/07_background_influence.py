@@ -249,7 +249,7 @@ for name, by_k in influence.items():
 # network wrongly chose and of the true class, the image with its background blurred, and
 # the top-5 classes before and after, the true class in capitals between asterisks.
 # Probabilities are softmax values over the classes the set is scored on (200 for the
-# proxy). Shown per set: up to half of `examples_per_set` from the top-5 rescues, then
+# proxy). Shown per set: up to three from the top-5 rescues, then
 # top-1 rescues not already shown; within each, the kinds in turn while both have images
 # left, largest rise of the true class's probability first.
 

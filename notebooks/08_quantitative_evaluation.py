@@ -248,7 +248,7 @@ localisation.precision_recall_figure(
 # $b = 0.9$, $k = 7$, softmax score, per-layer Sum-C normalisation, every layer gated,
 # bilinear resize, response-based maps): the weights $a$ and $b$ of the two inhibition
 # terms, the size $k$ of the inhibition zone, the back-propagated score, and the three
-# points where the seed author's released code differs from the text (SPEC section 1): no
+# points where the seed author's released code differs from the seed's text (chapter 2): no
 # per-layer normalisation, last layer left ungated, nearest-neighbour resize; the last row
 # changes all three together, as the released code does. The map kind (gated responses or
 # gated gradients) completes the list. Each setting is scored on a fixed subset of each

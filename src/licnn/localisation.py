@@ -118,10 +118,10 @@ def sample_records(dataset: Sequence[Record], n: int | None = None, seed: int = 
 
 
 def describe_subset(n: int, total: int) -> str:
-    """``all 1300 images`` or ``a random subset of 300 of 1300 images (full-scale run pending)``."""
+    """``all 1300 images`` or ``a seeded random subset of 300 of 1300 images``."""
     if n >= total:
         return f"all {total} images"
-    return f"a random subset of {n} of {total} images (full-scale run pending)"
+    return f"a seeded random subset of {n} of {total} images"
 
 
 # --- the benchmarks -----------------------------------------------------------------------

@@ -665,7 +665,8 @@ def format_table(header: Sequence[str], rows: Sequence[Sequence[Any]], digits: i
             return f"{value:.{digits}f}"
         return str(value).replace("|", "/")
 
-    lines = ["| " + " | ".join(str(h) for h in header) + " |"]
+    # A bare "|" in a header would end its cell and break the table: escape it.
+    lines = ["| " + " | ".join(str(h).replace("|", "\\|") for h in header) + " |"]
     lines.append("|" + "|".join([":---"] + ["---:"] * (len(header) - 1)) + "|")
     for row in rows:
         if len(row) != len(header):

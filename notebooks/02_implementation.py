@@ -154,7 +154,7 @@ for index in shown_gates:
 # 6. the **Sum-C map** of the second, gated forward pass, in which every channel is zeroed
 #    at the suppressed locations of every gate point.
 
-# %%
+# %% tags=["full-width"]
 rows = [f"{i}: {model.gate_points[i].label} ({model.gate_points[i].height}px)" for i in shown_gates]
 trace_figure(
     trace,

@@ -115,8 +115,7 @@ print(f"pascal-s:          {mask_scale}")
 # %% [markdown]
 # The images are a seeded random sample of each data set; a larger sample contains every
 # smaller one, and each image's scores are cached, so the full-scale run (all 1300 and all
-# 850 images, `n_box_images: null` and `n_mask_images: null` in `book/params.yml`) re-uses
-# this one. Where the sample is a subset, every title and table says so.
+# 850 images) re-uses this one. Where the sample is a subset, every title and table says so.
 #
 # The model's top-1 accuracy on the resized (uncropped) images of the sample, which decides
 # how often the predicted class and the ground truth agree:

@@ -48,6 +48,9 @@ HIDDEN_TAGS = ("parameters", "injected-parameters")
 HARNESS_COMMENT = re.compile(
     r"^[ \t]*# NBVAL_IGNORE_OUTPUT[ \t]*\n?|[ \t]*# fmt: skip(?=[ \t]*$)", re.M
 )
+#: Layout tags set in a notebook's cell header (``# %% tags=["full-width"]``) for its figure:
+#: copied to the executed copy by ``--prose`` too, so a layout change needs no re-run.
+LAYOUT_TAGS = ("full-width",)
 #: A call whose output is the provenance record (versions, hashes): shown collapsed.
 PROVENANCE_CALL = "print_provenance("
 # OpenMP's default wait policy is kept: with one busy process, passive waiting made
@@ -305,6 +308,12 @@ def update_prose(name: str) -> bool:
         if mine.cell_type == "markdown" and mine.source != theirs.source:
             mine.source = theirs.source
             changed = True
+        if mine.cell_type == "code":
+            wanted = [t for t in theirs.metadata.get("tags", []) if t in LAYOUT_TAGS]
+            tags = [t for t in mine.metadata.get("tags", []) if t not in LAYOUT_TAGS] + wanted
+            if tags != mine.metadata.get("tags", []):
+                mine.metadata["tags"] = tags
+                changed = True
     changed = present(executed) or changed
     if changed:
         nbformat.write(executed, target)

@@ -11,7 +11,8 @@ is served from the build, see ``_config.yml``). The page also has to read as a r
 
 - no raw Markdown table (a ``|---|`` separator line) outside code blocks: tables that
   cells print must be parsed into HTML tables;
-- every chapter whose notebook prints a Markdown table shows ``<table>`` elements;
+- every chapter whose notebook prints a Markdown table shows ``<table>`` elements, and no
+  table is wider than the text column (cut at the right, or scrolled);
 - MathJax has typeset every formula: no ``\(``, ``\[`` or ``$...$`` is left in the text;
 - on every chapter, each code input is hidden (inside a closed ``<details>``) by default.
 
@@ -82,6 +83,13 @@ _REPORT = """
 const inputs = Array.from(document.querySelectorAll('.cell_input'));
 return {
   tables: document.querySelectorAll('main table').length,
+  // Tables wider than the text column they stand in (cut at the right or scrolled).
+  wide_tables: Array.from(document.querySelectorAll('main table'))
+      .filter(t => t.offsetParent !== null)
+      .filter(t => t.getBoundingClientRect().right
+                   > t.closest('.full-width, section, article, main').getBoundingClientRect().right + 1
+                   || (t.parentElement.scrollWidth > t.parentElement.clientWidth + 1))
+      .map(t => t.innerText.slice(0, 60)),
   code_inputs: inputs.length,
   shown_inputs: inputs.filter(e => { const d = e.closest('details'); return !d || d.open; })
       .length,
@@ -300,6 +308,11 @@ def test_printed_tables_are_html_tables(visits: list[Visit]) -> None:
                 missing.append(v.page)
     assert checked, "no chapter prints a table: is book/ the book that was built?"
     assert not missing, f"pages whose printed tables are not HTML tables: {missing}"
+
+
+def test_tables_fit_the_page(visits: list[Visit]) -> None:
+    wide = [f"{v.page}: {t!r}" for v in visits for t in v.report["wide_tables"]]
+    assert not wide, "tables wider than the text column:\n" + "\n".join(wide)
 
 
 def test_maths_is_typeset(visits: list[Visit]) -> None:

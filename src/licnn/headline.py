@@ -16,7 +16,7 @@ from typing import Any
 
 Row = tuple[str, str, str, str]  # measure, value, data, chapter
 
-HEADER = ("Measure", "EfficientNet-Lite0 (unless stated)", "Data", "Chapter")
+HEADER = ("Measure", "EfficientNet-Lite0 (unless stated)", "Data", "Ch.")
 
 
 def _f(x: float, digits: int = 3) -> str:
@@ -260,12 +260,12 @@ def headline_table(results_dir: str | Path, names: dict[str, str] | None = None)
 #: The blur variants of the front page's figure, in the order drawn.
 FIGURE_VARIANTS = (
     ("original", "original"),
-    ("background_r2", "background\nr = 2"),
-    ("background_r5", "background\nr = 5"),
-    ("background_r10", "background\nr = 10"),
-    ("object_r2", "object\nr = 2"),
-    ("object_r5", "object\nr = 5"),
-    ("object_r10", "object\nr = 10"),
+    ("background_r2", "bg 2"),
+    ("background_r5", "bg 5"),
+    ("background_r10", "bg 10"),
+    ("object_r2", "obj 2"),
+    ("object_r5", "obj 5"),
+    ("object_r10", "obj 10"),
 )
 
 
@@ -283,7 +283,7 @@ def front_figure(results_dir: str | Path) -> Any:
     from matplotlib.figure import Figure
 
     r = json.loads(path.read_text())
-    fig = Figure(figsize=(10, 3.8), layout="constrained")
+    fig = Figure(figsize=(10, 4.2), layout="constrained")
     axes = fig.subplots(1, 2, sharey=True)
     x = np.arange(len(FIGURE_VARIANTS))
     for ax, key, label in zip(
@@ -304,14 +304,15 @@ def front_figure(results_dir: str | Path) -> Any:
                 color=colour,
                 label=k.replace("top", "top-"),
             )
-        ax.set_xticks(x, [v for _, v in FIGURE_VARIANTS], fontsize=8)
+        ax.set_xticks(x, [v for _, v in FIGURE_VARIANTS], fontsize=9)
+        ax.set_xlabel("blurred: background (bg) or object (obj), Gaussian radius in px", fontsize=9)
         ax.set_title(f"{label} ({part['dataset']}), n = {part['n_images']}", fontsize=10)
         ax.set_ylim(0, 1)
         ax.grid(axis="y", alpha=0.3)
     axes[0].set_ylabel("accuracy (95% interval)")
     axes[0].legend(loc="upper right", fontsize=8)
     fig.suptitle(
-        "Accuracy with the background or LICNN's salient object blurred (Gaussian, radius r); "
+        "Accuracy with the background or LICNN's salient object blurred; "
         f"{r.get('model', 'efficientnet-lite0')}, ImageNet weights",
         fontsize=10,
     )
@@ -325,6 +326,7 @@ def write_front_figure(results_dir: str | Path, path: str | Path) -> bool:
     fig = front_figure(results_dir)
     if fig is None:
         return False
-    with matplotlib.rc_context({"svg.hashsalt": "licnn", "svg.fonttype": "none"}):
+    # Text as paths: the figure looks the same whatever fonts the reader's browser has.
+    with matplotlib.rc_context({"svg.hashsalt": "licnn", "svg.fonttype": "path"}):
         fig.savefig(path, format="svg", metadata={"Date": None, "Creator": None})
     return True

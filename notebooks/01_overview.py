@@ -79,7 +79,10 @@ print(f"{len(model.gate_points)} gate points in {model.name}; VGG-16 has 13")
 # %% [markdown]
 # How good a classifier it is on the two natural image sets used throughout (top-1 and top-5
 # accuracy, preprocessing as in the seed: shorter side 256, centre crop 224, ImageNet mean
-# and standard deviation):
+# and standard deviation). The `imagenet-val-1300` images are 227 x 227 thumbnails that
+# their source squashed to a square, so their aspect ratio is lost before our resize and
+# crop: accuracies on them, here and in every later chapter, are not those of full-size
+# validation images. The split `imagenet-samples-1000` was drawn from is not known.
 
 # %%
 accuracy = {}

@@ -154,7 +154,7 @@ for index in shown_gates:
 # 6. the **Sum-C map** of the second, gated forward pass, in which every channel is zeroed
 #    at the suppressed locations of every gate point.
 
-# %%
+# %% tags=["full-width"]
 rows = [f"{i}: {model.gate_points[i].label} ({model.gate_points[i].height}px)" for i in shown_gates]
 trace_figure(
     trace,
@@ -378,11 +378,12 @@ for n, (crop_s, _) in enumerate(score_crops):
     )
 
 # %% [markdown]
-# Two images cannot settle the question, so we measure it on the first `n_concentration`
-# images of `imagenet-val-1300` (in manifest order) with two numbers per map:
+# Two images cannot settle the question, so we measure it on the first images of
+# `imagenet-val-1300` in manifest order (50 in the book's run; the count is printed with the
+# results) with two numbers per map:
 #
-# - **concentration**: the share of a map's positive mass held by its top
-#   `top_fraction` of pixels (`licnn.metrics.top_mass_share`): 0.1 for a map spread evenly
+# - **concentration**: the share of a map's positive mass held by its top tenth of
+#   pixels (`licnn.metrics.top_mass_share`): 0.1 for a map spread evenly
 #   over the image, 1 for a map on a tenth of the image or less. It is computed for the
 #   top-1 attention map, for each of the five attention maps (averaged per image), and for
 #   the saliency map;
@@ -486,7 +487,8 @@ bar_with_ci(
 # The next figure shows the saliency map under the text's choices, under each of the code's
 # choices alone, and under all three together (`LICNNConfig.seed_code()`). The number in
 # each title is the Spearman rank correlation with the text's map; below it are the same
-# correlations, and the concentration, over the first `n_config` of the images above.
+# correlations, and the concentration, over the first of the images above (20 in the book's
+# run).
 
 # %%
 variants = {

@@ -155,7 +155,7 @@ show_maps(
 #   sign says whether a pixel raises or lowers the score, and as is usual for pictures of
 #   them we show the magnitude;
 # - Integrated Gradients integrates from a black (all-zero, after normalisation) baseline
-#   in `ig_steps` steps;
+#   in 32 steps (Captum's default is 50; the figure's caption gives the number used);
 # - Grad-CAM uses Lite0's last convolution (7 x 7 cells), upsampled bilinearly;
 # - LICNN is shown twice: the attention map of the predicted class and the top-5 saliency
 #   map, which is told no class.
@@ -222,8 +222,8 @@ method_grid(
 #
 # How often does the peak of each map fall on the object? The pointing game
 # {cite}`zhang2016topdown` counts a hit when the map's maximum lies inside, or within
-# `tolerance` pixels of, a box of the class. We play it on the first `n_pointing` images of
-# `imagenet-val-1300`, asking each method about the *labelled* class (the standard set-up;
+# 15 pixels of, a box of the class. We play it on the first images of `imagenet-val-1300`
+# (30 in the book's run, in manifest order; the table gives the count), asking each method about the *labelled* class (the standard set-up;
 # the saliency map is told no class), and report the share of the map's positive mass
 # inside the boxes as a second number. The pixel methods are scored on their magnitude, as
 # shown above. A centre-weighted Gaussian that ignores the image (the *centre prior*) is

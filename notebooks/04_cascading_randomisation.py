@@ -123,7 +123,7 @@ junco_run = sanity.run_randomisation(
 junco_key = junco_run.keys[0]
 print(f"class explained: {model.class_names[junco_run.targets[0]]}")
 
-# %%
+# %% tags=["full-width"]
 sanity.maps_figure(
     junco_run,
     junco_key,

@@ -43,8 +43,10 @@
 #   {cite}`tan2019efficientnet`, for the saliency maps and the classification alike.
 # - **Natural images.** Instead of 7500 random ILSVRC2012 validation images
 #   {cite}`russakovsky2015imagenet` we use the two ImageNet sets available here: 1300
-#   validation images (`imagenet-val-1300`) and 1000 images, one per class
-#   (`imagenet-samples-1000`), each on its own and pooled (2300 images).
+#   validation images (`imagenet-val-1300`, 227 x 227 thumbnails that their source squashed
+#   to a square, so every accuracy on them is for squashed thumbnails, not full-size
+#   images) and 1000 images, one per class, of unknown split (`imagenet-samples-1000`), each
+#   on its own and pooled (2300 images).
 # - **Adversarial images.** ImageNet-A is used when it is present. It is not on these
 #   machines, so the book is built with the **ImageNet-A proxy**: the 100 images of the 200
 #   ImageNet-A classes in the natural sets that a different classifier (EfficientNet-Lite2)

@@ -56,8 +56,10 @@
 # **rescued** when its true class is not among the five highest-ranked classes for the
 # original and is among them for the blurred image (top-5). We also count top-1 rescues.
 # Model, data and the 200-class scoring of the ImageNet-A proxy are as in the previous
-# notebook: EfficientNet-Lite0 instead of VGG-16, 2300 natural ImageNet images, and the
-# 100-image ImageNet-A proxy in place of ImageNet-A, which is not available here.
+# notebook: EfficientNet-Lite0 instead of VGG-16, 2300 natural ImageNet images (those of
+# `imagenet-val-1300` are 227 x 227 thumbnails their source squashed to a square, so the
+# predictions counted here are on squashed thumbnails), and the 100-image ImageNet-A proxy
+# in place of ImageNet-A, which is not available here.
 
 # %% tags=["parameters"]
 model_name = "efficientnet-lite0"
@@ -249,7 +251,7 @@ for name, by_k in influence.items():
 # network wrongly chose and of the true class, the image with its background blurred, and
 # the top-5 classes before and after, the true class in capitals between asterisks.
 # Probabilities are softmax values over the classes the set is scored on (200 for the
-# proxy). Shown per set: up to half of `examples_per_set` from the top-5 rescues, then
+# proxy). Shown per set: up to three from the top-5 rescues, then
 # top-1 rescues not already shown; within each, the kinds in turn while both have images
 # left, largest rise of the true class's probability first.
 
@@ -263,7 +265,7 @@ for name, by_k in influence.items():
 for name, chosen in examples.items():
     print(f"{name}: {len(chosen)} examples")
 
-# %%
+# %% tags=["full-width"]
 if examples["natural"]:
     display(
         influence_figure(
@@ -276,7 +278,7 @@ if examples["natural"]:
         )
     )
 
-# %%
+# %% tags=["full-width"]
 if examples[adversarial_label]:
     display(
         influence_figure(

@@ -115,8 +115,7 @@ print(f"pascal-s:          {mask_scale}")
 # %% [markdown]
 # The images are a seeded random sample of each data set; a larger sample contains every
 # smaller one, and each image's scores are cached, so the full-scale run (all 1300 and all
-# 850 images, `n_box_images: null` and `n_mask_images: null` in `book/params.yml`) re-uses
-# this one. Where the sample is a subset, every title and table says so.
+# 850 images) re-uses this one. Where the sample is a subset, every title and table says so.
 #
 # The model's top-1 accuracy on the resized (uncropped) images of the sample, which decides
 # how often the predicted class and the ground truth agree:
@@ -248,7 +247,7 @@ localisation.precision_recall_figure(
 # $b = 0.9$, $k = 7$, softmax score, per-layer Sum-C normalisation, every layer gated,
 # bilinear resize, response-based maps): the weights $a$ and $b$ of the two inhibition
 # terms, the size $k$ of the inhibition zone, the back-propagated score, and the three
-# points where the seed author's released code differs from the text (SPEC section 1): no
+# points where the seed author's released code differs from the seed's text (chapter 2): no
 # per-layer normalisation, last layer left ungated, nearest-neighbour resize; the last row
 # changes all three together, as the released code does. The map kind (gated responses or
 # gated gradients) completes the list. Each setting is scored on a fixed subset of each

@@ -140,7 +140,7 @@ Markdown(format_table(header, rows))
 
 # %% [markdown]
 # The seed's author reported no timings, but a reference point was measured earlier on this
-# machine type and recorded in our issue tracker: the released LICNN code takes **8.4 s per
+# machine type, by hand and outside these notebooks: the released LICNN code takes **8.4 s per
 # image** for a top-5 saliency map with VGG-16 on this two-core CPU, and 6.9 s when the model
 # is built once instead of for every image. That was not measured by this notebook and is
 # quoted only to place the VGG-16 row above beside it.
@@ -332,7 +332,7 @@ Markdown(format_table(["model", "images", "total s (fast)", "s/image"], rows))
 # **Against the seed author's code.** With the VGG-16 architecture the fast path makes a
 # top-5 saliency map in about 1.7 s per image, roughly four times faster than the 6.9 s the
 # released code needs on this machine type with the model built once (8.4 s as released;
-# the reference point from our issue tracker quoted above, not a measurement of this
+# the earlier reference point quoted above, not a measurement of this
 # notebook). Our reference implementation, which makes the same passes as that code, full
 # parameter gradients included, sits in between.
 #

@@ -10,11 +10,13 @@ For each ``notebooks/NN_name.py`` (all of them, or those named on the command li
    ``pytest --nbval`` compares against in ``make test``; images are dropped;
 3. **book run**: papermill executes it with the parameters of ``book/params.yml`` into
    ``book/NN_name.ipynb`` (never in place), then the parameter cells of that copy are tagged
-   ``remove-cell`` and run-time metadata (timings) is removed so re-runs diff cleanly;
+   ``remove-cell``, the other code inputs ``hide-input`` (the provenance output
+   ``hide-output`` too), harness comments are dropped from the code shown, and run-time
+   metadata (timings) is removed so re-runs diff cleanly;
 4. **html**: ``jupyter-book build -W book/``.
 
-``--prose`` copies edited markdown cells into the executed copies without running anything
-(only where the code cells still agree). Kernels run in ``notebooks/`` with
+``--prose`` copies edited markdown cells into the executed copies and dresses them for
+reading as in step 3, without running anything (only where the code cells still agree). Kernels run in ``notebooks/`` with
 ``TQDM_DISABLE=1`` and ``PYTHONHASHSEED=0``.
 """
 
@@ -41,6 +43,16 @@ PARAMS = BOOK / "params.yml"
 TOC = ROOT / "_toc.yml"
 NAME = re.compile(r"^\d{2}_[a-z0-9_]+$")
 HIDDEN_TAGS = ("parameters", "injected-parameters")
+#: Comments meant for the test harness and the formatter, not for readers of the book: a whole
+#: line ``# NBVAL_IGNORE_OUTPUT`` (nbval) or a trailing ``# fmt: skip`` (ruff format).
+HARNESS_COMMENT = re.compile(
+    r"^[ \t]*# NBVAL_IGNORE_OUTPUT[ \t]*\n?|[ \t]*# fmt: skip(?=[ \t]*$)", re.M
+)
+#: Layout tags set in a notebook's cell header (``# %% tags=["full-width"]``) for its figure:
+#: copied to the executed copy by ``--prose`` too, so a layout change needs no re-run.
+LAYOUT_TAGS = ("full-width",)
+#: A call whose output is the provenance record (versions, hashes): shown collapsed.
+PROVENANCE_CALL = "print_provenance("
 # OpenMP's default wait policy is kept: with one busy process, passive waiting made
 # EfficientNet-Lite0's forward and backward passes about 15% slower on 2 cores (nbval, where
 # the test process and the kernel share the cores, uses OMP_WAIT_POLICY=PASSIVE).
@@ -188,15 +200,43 @@ def declared_parameters(path: Path) -> set[str]:
     return set(papermill.inspect_notebook(str(path)))
 
 
-def tidy_executed(nb: nbformat.NotebookNode, parameters: dict[str, Any]) -> None:
-    """Hide the parameter cells and drop what changes from run to run."""
+def without_harness(source: str) -> str:
+    """``source`` less the comments only nbval and the formatter read (:data:`HARNESS_COMMENT`)."""
+    return HARNESS_COMMENT.sub("", source)
+
+
+def _add_tags(cell: nbformat.NotebookNode, *wanted: str) -> None:
+    tags = list(cell.metadata.get("tags", []))
+    cell.metadata["tags"] = tags + [t for t in wanted if t not in tags]
+
+
+def present(nb: nbformat.NotebookNode) -> bool:
+    """Dress an executed copy for reading, in place; returns whether anything changed.
+
+    The parameter cells are removed; every other code cell's input is hidden behind a toggle
+    (``hide-input``), the provenance record is collapsed too (``hide-output``), and harness
+    comments are taken out of the code shown. Outputs are untouched, so this never needs a run.
+    """
+    before = nbformat.writes(nb)
     for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
         tags = cell.metadata.get("tags", [])
         if any(tag in tags for tag in HIDDEN_TAGS):
-            if "remove-cell" not in tags:
-                cell.metadata["tags"] = [*tags, "remove-cell"]
+            _add_tags(cell, "remove-cell")
             if "injected-parameters" in tags:
                 cell["id"] = "injected-parameters"
+            continue
+        _add_tags(cell, "hide-input")
+        if PROVENANCE_CALL in cell.source:
+            _add_tags(cell, "hide-output")
+        cell.source = without_harness(cell.source)
+    return nbformat.writes(nb) != before
+
+
+def tidy_executed(nb: nbformat.NotebookNode, parameters: dict[str, Any]) -> None:
+    """Dress the copy for reading (:func:`present`) and drop what changes from run to run."""
+    present(nb)
     _drop_run_metadata(nb)
     nb.metadata.pop("jupytext", None)
     nb.metadata["papermill"] = {"parameters": parameters}
@@ -240,8 +280,9 @@ def book_run(name: str, kernel: str) -> float:
 
 
 def code_sources(nb: nbformat.NotebookNode) -> list[str]:
+    """The code of ``nb`` as run (harness comments aside), without papermill's injected cell."""
     return [
-        cell.source.strip()
+        without_harness(cell.source).strip()
         for cell in nb.cells
         if cell.cell_type == "code" and "injected-parameters" not in cell.metadata.get("tags", [])
     ]
@@ -267,18 +308,57 @@ def update_prose(name: str) -> bool:
         if mine.cell_type == "markdown" and mine.source != theirs.source:
             mine.source = theirs.source
             changed = True
+        if mine.cell_type == "code":
+            wanted = [t for t in theirs.metadata.get("tags", []) if t in LAYOUT_TAGS]
+            tags = [t for t in mine.metadata.get("tags", []) if t not in LAYOUT_TAGS] + wanted
+            if tags != mine.metadata.get("tags", []):
+                mine.metadata["tags"] = tags
+                changed = True
+    changed = present(executed) or changed
     if changed:
         nbformat.write(executed, target)
     return changed
 
 
-def write_headline() -> Path:
-    """Regenerate book/headline.md, the first page's table, from book/results/*.json."""
+#: The claims, their verdict rules and the datasets' names in words (see licnn.claims).
+CLAIMS = BOOK / "claims.yml"
+#: The closing chapter's text, with placeholders for numbers from the results files.
+CONCLUSIONS_TEMPLATE = BOOK / "conclusions.in.md"
+GENERATED_NOTE = (
+    "<!-- Generated by scripts/build_book.py from book/conclusions.in.md, book/claims.yml and "
+    "book/results/*.json (licnn.claims); edit those, not this file. -->\n\n"
+)
+
+
+def front_pages() -> dict[str, str | None]:
+    """The generated pages' text by file name (the figure is written separately)."""
+    from licnn.claims import claims_table, dataset_names, render_template
     from licnn.headline import headline_table
 
-    path = BOOK / "headline.md"
-    path.write_text(headline_table(BOOK / "results"))
-    return path
+    names = dataset_names(CLAIMS)
+    results = BOOK / "results"
+    template = CONCLUSIONS_TEMPLATE.read_text(encoding="utf-8")
+    return {
+        "headline.md": headline_table(results, names),
+        "claims.md": claims_table(CLAIMS, results),
+        "conclusions.md": GENERATED_NOTE + render_template(template, CLAIMS, results),
+    }
+
+
+def write_headline() -> Path:
+    """Regenerate the front page's tables and figure and the closing chapter from
+    book/results/*.json, book/claims.yml and book/conclusions.in.md."""
+    from licnn.errors import LicnnError
+    from licnn.headline import write_front_figure
+
+    try:
+        pages = front_pages()
+    except LicnnError as exc:
+        raise PipelineError(f"the front page cannot be generated: {exc}") from None
+    for name, text in pages.items():
+        (BOOK / name).write_text(text, encoding="utf-8")
+    write_front_figure(BOOK / "results", BOOK / "front_figure.svg")
+    return BOOK / "headline.md"
 
 
 def build_html(full: bool) -> float:
@@ -328,9 +408,10 @@ def main(argv: list[str] | None = None) -> int:
                 continue
             seconds = book_run(name, args.kernel)
             print(f"{name}: book run {seconds:.1f} s -> book/{name}.ipynb", flush=True)
-        check_toc()
         if not (args.small_only or args.no_execute):
-            print(f"headline table -> {write_headline().relative_to(ROOT)}", flush=True)
+            write_headline()
+            print("front page and conclusions -> book/", flush=True)
+        check_toc()
         if not (args.no_html or args.small_only):
             seconds = build_html(full=not args.notebooks)
             print(f"html: {seconds:.1f} s -> book/_build/html/index.html", flush=True)

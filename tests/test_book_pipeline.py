@@ -11,6 +11,7 @@ named in the failure messages: ``make notebooks`` (re-pair), ``make section NB=.
 from __future__ import annotations
 
 import ast
+import importlib.util
 import json
 import re
 from pathlib import Path
@@ -52,10 +53,22 @@ def tags(cell: nbformat.NotebookNode) -> list[str]:
     return list(cell.get("metadata", {}).get("tags", []))
 
 
+def _build_book_module():
+    spec = importlib.util.spec_from_file_location("build_book", ROOT / "scripts" / "build_book.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+#: The book's copies show code without harness comments (scripts/build_book.py takes them out).
+without_harness = _build_book_module().without_harness
+
+
 def cells(nb: nbformat.NotebookNode, kind: str) -> list[str]:
-    """Sources of the cells of one kind, without papermill's injected cell."""
+    """Sources of the cells of one kind (code less harness comments), without papermill's
+    injected cell."""
     return [
-        c.source.strip()
+        (without_harness(c.source) if kind == "code" else c.source).strip()
         for c in nb.cells
         if c.cell_type == kind and "injected-parameters" not in tags(c)
     ]
@@ -198,14 +211,42 @@ def test_book_parameters_are_declared() -> None:
 
 
 def test_headline_table_is_current() -> None:
-    from licnn.headline import headline_table
-
     path = BOOK / "headline.md"
     assert path.is_file(), "book/headline.md is missing: run `make prose` to write it"
-    assert path.read_text() == headline_table(BOOK / "results"), (
+    assert path.read_text() == _build_book_module().front_pages()["headline.md"], (
         "book/headline.md differs from book/results/*.json: run `make prose` to regenerate it"
     )
 
 
 def test_intro_includes_headline_table() -> None:
     assert "{include} headline.md" in (BOOK / "intro.md").read_text()
+
+
+@pytest.mark.parametrize("name", ["claims.md", "conclusions.md"])
+def test_generated_page_is_current(name: str) -> None:
+    path = BOOK / name
+    assert path.is_file(), f"book/{name} is missing: run `make prose` to write it"
+    assert path.read_text(encoding="utf-8") == _build_book_module().front_pages()[name], (
+        f"book/{name} differs from book/claims.yml, book/conclusions.in.md and "
+        "book/results/*.json: run `make prose` to regenerate it"
+    )
+
+
+def test_front_figure_is_current(tmp_path: Path) -> None:
+    from licnn.headline import write_front_figure
+
+    path = BOOK / "front_figure.svg"
+    assert path.is_file(), "book/front_figure.svg is missing: run `make prose` to write it"
+    assert write_front_figure(BOOK / "results", tmp_path / "figure.svg")
+    assert (tmp_path / "figure.svg").read_bytes() == path.read_bytes(), (
+        "book/front_figure.svg differs from book/results/06_blur_experiments.json: "
+        "run `make prose` to regenerate it"
+    )
+
+
+def test_front_page_and_toc_carry_the_new_pages() -> None:
+    intro = (BOOK / "intro.md").read_text()
+    assert "{include} claims.md" in intro and "front_figure.svg" in intro
+    assert "conclusions.md" in intro, "the front page must link to the closing chapter"
+    entries = toc_entries()
+    assert entries.index("conclusions") == entries.index("references") - 1

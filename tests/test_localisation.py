@@ -237,3 +237,10 @@ def test_uncached_counts_what_is_left(lite0, fetched_data, cache_dir):
     assert bench.uncached(["grad_cam"], roles=["gt"]) == 0
     bench.precompute(["grad_cam", "centre_prior"])
     assert bench.uncached(["grad_cam", "centre_prior"]) == 0
+
+
+def test_format_table_escapes_pipes_in_the_header() -> None:
+    from licnn.localisation import format_table
+
+    text = format_table(["model", "max |diff|"], [["a", 0.5]])
+    assert text.splitlines()[0] == "| model | max \\|diff\\| |"

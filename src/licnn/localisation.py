@@ -118,10 +118,10 @@ def sample_records(dataset: Sequence[Record], n: int | None = None, seed: int = 
 
 
 def describe_subset(n: int, total: int) -> str:
-    """``all 1300 images`` or ``a random subset of 300 of 1300 images (full-scale run pending)``."""
+    """``all 1300 images`` or ``a seeded random subset of 300 of 1300 images``."""
     if n >= total:
         return f"all {total} images"
-    return f"a random subset of {n} of {total} images (full-scale run pending)"
+    return f"a seeded random subset of {n} of {total} images"
 
 
 # --- the benchmarks -----------------------------------------------------------------------
@@ -665,7 +665,8 @@ def format_table(header: Sequence[str], rows: Sequence[Sequence[Any]], digits: i
             return f"{value:.{digits}f}"
         return str(value).replace("|", "/")
 
-    lines = ["| " + " | ".join(str(h) for h in header) + " |"]
+    # A bare "|" in a header would end its cell and break the table: escape it.
+    lines = ["| " + " | ".join(str(h).replace("|", "\\|") for h in header) + " |"]
     lines.append("|" + "|".join([":---"] + ["---:"] * (len(header) - 1)) + "|")
     for row in rows:
         if len(row) != len(header):

@@ -323,3 +323,20 @@ def test_bad_input_is_one_line_and_exit_2(case, tmp_path, capsys, monkeypatch, r
     assert len(lines) == 1, lines
     assert lines[0].startswith("licnn: error: ") and words in lines[0], lines[0]
     assert map_files(out) == []
+
+
+def test_another_image_of_the_same_name_is_neither_skipped_nor_overwritten(
+    tiny, tmp_path, capsys
+) -> None:
+    a, b = (
+        write_image(tmp_path / "a" / "photo.jpg", 1),
+        write_image(tmp_path / "b" / "photo.jpg", 2),
+    )
+    out = tmp_path / "out"
+    assert main(["saliency", str(a), "--out", str(out)]) == 0
+    before = (out / "photo.jpg.licnn-top5.npy").read_bytes()
+    capsys.readouterr()
+    assert main(["saliency", str(b), "--out", str(out)]) == 2
+    lines = _err_lines(capsys)
+    assert len(lines) == 1 and f"holds the map of {a.resolve()}" in lines[0]
+    assert (out / "photo.jpg.licnn-top5.npy").read_bytes() == before

@@ -34,6 +34,7 @@ def tiny_model():
 @pytest.fixture
 def tiny(monkeypatch):
     """Make ``licnn saliency`` / ``bench`` load :func:`tiny_model` whatever ``--model`` says."""
+    import licnn.cli.bench  # before the patch, or it would keep the patched name for good
     import licnn.models
 
     def load(name="tiny", weights=None, device="cpu", seed=0):
@@ -42,10 +43,11 @@ def tiny(monkeypatch):
         return tiny_model().to(resolve_device(device))
 
     monkeypatch.setattr(licnn.models, "load_model", load)
-    import licnn.cli.bench
-
     monkeypatch.setattr(licnn.cli.bench, "load_model", load)
-    return load
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # a net this small only loses to thread hand-offs
+    yield load
+    torch.set_num_threads(threads)
 
 
 def write_image(path: Path, seed: int, side: int = 40) -> Path:

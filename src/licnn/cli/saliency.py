@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from PIL import Image
+from PIL import Image, PngImagePlugin
 from torch.utils.data import DataLoader
 from torch.utils.data import Dataset as TorchDataset
 from tqdm import tqdm
@@ -136,22 +136,28 @@ def collect_inputs(
 ) -> list[Input]:
     """The inputs, sorted by output name; raises if two different files would share one."""
     pairs: list[tuple[Path, Path]] = []  # (file, folder its name is relative to)
-    named: list[tuple[Path, bool]] = [(Path(n), Path(n).is_dir()) for n in names]
-    if named:
-        anchors = [str(p.resolve() if is_dir else p.resolve().parent) for p, is_dir in named]
-        base = Path(os.path.commonpath(anchors))
-        for path, is_dir in named:
-            if is_dir:
-                found = [
-                    f for f in path.rglob("*") if f.suffix.lower() in IMAGE_SUFFIXES and f.is_file()
-                ]
-                if not found:
-                    raise ImageError(
-                        f"folder {path} holds no image files ({', '.join(sorted(IMAGE_SUFFIXES))})"
-                    )
-                pairs += [(f, base) for f in found]
-            else:
-                pairs.append((path, base))
+    folders = [Path(n) for n in names if Path(n).is_dir()]
+    files = [Path(n) for n in names if not Path(n).is_dir()]
+    if folders:
+        # one folder: names inside it; several: names from their common folder (a/..., b/...)
+        base = Path(os.path.commonpath([str(f.resolve()) for f in folders]))
+        if len(folders) == 1:
+            base = folders[0].resolve()
+        for folder in folders:
+            found = [
+                f for f in folder.rglob("*") if f.suffix.lower() in IMAGE_SUFFIXES and f.is_file()
+            ]
+            if not found:
+                raise ImageError(
+                    f"folder {folder} holds no image files ({', '.join(sorted(IMAGE_SUFFIXES))})"
+                )
+            pairs += [(f, base) for f in found]
+    if files:
+        # files: their names, or, where two share a name, paths from their common folder
+        resolved = {f.resolve() for f in files}
+        unique = len({f.name for f in resolved}) == len(resolved)
+        common = Path(os.path.commonpath([str(f.parent) for f in resolved]))
+        pairs += [(f, f.resolve().parent if unique else common) for f in files]
     if dataset is not None:
         from licnn.data import load_dataset
 
@@ -209,14 +215,30 @@ def output_paths(out: Path, item: Input, tag: str) -> tuple[Path, Path]:
     return stem.with_name(stem.name + ".npy"), stem.with_name(stem.name + ".png")
 
 
-def is_complete(npy: Path, png: Path, size: int) -> bool:
-    """Both outputs exist and the map has the expected shape (files are renamed when whole)."""
+#: The PNG text field naming the image a map was made from (checked when resuming).
+SOURCE_KEY = "licnn-source"
+
+
+def is_complete(npy: Path, png: Path, size: int, source: Path) -> bool:
+    """Both outputs exist, whole (files are renamed when whole), and made from ``source``.
+
+    Raises :class:`LicnnError` when they were made from another image of the same name (an
+    earlier run on other inputs into the same ``--out``): skipping it would keep the wrong
+    map, redoing it would overwrite the other image's.
+    """
     if not (npy.is_file() and png.is_file()):
         return False
     try:
-        return np.load(npy, mmap_mode="r").shape == (size, size)
-    except (OSError, ValueError):
+        with Image.open(png) as picture:
+            made_from = picture.text.get(SOURCE_KEY)  # type: ignore[attr-defined]
+        whole = np.load(npy, mmap_mode="r").shape == (size, size)
+    except (OSError, ValueError, SyntaxError):
         return False
+    if made_from is not None and made_from != str(source.resolve()):
+        raise LicnnError(
+            f"{npy} holds the map of {made_from}, not of {source}; choose another --out"
+        )
+    return whole and made_from is not None
 
 
 def _check_run_file(out: Path, settings: dict[str, object]) -> None:
@@ -285,7 +307,7 @@ def run(args: argparse.Namespace) -> int:
     todo = [
         item
         for item in inputs
-        if not is_complete(*output_paths(args.out, item, tag), model.input_size)
+        if not is_complete(*output_paths(args.out, item, tag), model.input_size, item.path)
     ]
     batch_size = args.batch_size or default_batch_size(device, "saliency")
     shard = f", shard {args.shard[0]}/{args.shard[1]}" if args.shard else ""
@@ -368,7 +390,9 @@ def _explain_batch(explainer, model, x, crops, indices, todo, args, tag, overlay
         saliency = maps_np[row].astype(np.float32)
         picture = overlay(crops[row].numpy(), saliency)
         png_bytes, npy_bytes = io.BytesIO(), io.BytesIO()
-        Image.fromarray(picture).save(png_bytes, format="PNG")
+        info = PngImagePlugin.PngInfo()
+        info.add_text(SOURCE_KEY, str(item.path.resolve()))
+        Image.fromarray(picture).save(png_bytes, format="PNG", pnginfo=info)
         np.save(npy_bytes, saliency)
         write_atomically(png, png_bytes.getvalue())
         write_atomically(npy, npy_bytes.getvalue())

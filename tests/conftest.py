@@ -15,6 +15,7 @@ import pytest
 
 from licnn.data import data_root, is_present
 from licnn.models import load_model
+from tiny_cli import tiny  # noqa: F401  (fixture: the tiny model for command-line tests)
 
 ALLOW_MISSING_ENV = "LICNN_ALLOW_MISSING_DATA"
 #: The datasets the tests use; ``make data`` fetches all of them.

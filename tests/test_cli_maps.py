@@ -15,10 +15,11 @@ def test_saliency_writes_map_and_overlay(samples_dir, tmp_path, capsys):
     assert main(["saliency", str(image), "--top-k", "2", "--out", str(tmp_path)]) == 0
     out = capsys.readouterr().out
     assert "efficientnet-lite0" in out and "dalmatian" in out
-    saliency = np.load(tmp_path / "n02110341_dalmatian_licnn.npy")
+    assert "map: saliency of the top-2 classes (dalmatian" in out
+    saliency = np.load(tmp_path / "n02110341_dalmatian.JPEG.licnn-top2.npy")
     assert saliency.shape == (224, 224) and np.isfinite(saliency).all()
     assert abs(np.linalg.norm(saliency) - 1) < 1e-5
-    with Image.open(tmp_path / "n02110341_dalmatian_licnn.png") as png:
+    with Image.open(tmp_path / "n02110341_dalmatian.JPEG.licnn-top2.png") as png:
         assert png.size == (224, 224)
 
 
@@ -30,7 +31,9 @@ def test_saliency_skips_a_bad_file_and_exits_2(samples_dir, tmp_path, capsys):
     err = capsys.readouterr().err
     assert code == 2
     assert "broken.jpg" in err and "1 of 2 images" in err
-    assert (tmp_path / "o" / "n01534433_junco_licnn.npy").exists()  # finished work is kept
+    assert (
+        tmp_path / "o" / "n01534433_junco.JPEG.licnn-class13.npy"
+    ).exists()  # finished work is kept
 
 
 def test_bench_json(samples_dir, capsys):

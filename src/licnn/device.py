@@ -62,3 +62,32 @@ def describe_device(device: torch.device) -> str:
     if device.type == "cpu":
         return f"cpu ({torch.get_num_threads()} threads)"
     return str(device)
+
+
+#: Images per batch when the user gives none: what fits and keeps the device busy without
+#: tuning. A CPU gains little beyond a few images per batch; a GPU needs many in flight.
+DEFAULT_BATCH_SIZES = {
+    "saliency": {"cpu": 8, "cuda": 32},
+    "evaluate": {"cpu": 32, "cuda": 128},
+}
+
+
+def default_batch_size(device: torch.device, task: str) -> int:
+    """The batch size for ``task`` (``"saliency"`` or ``"evaluate"``) on ``device``."""
+    sizes = DEFAULT_BATCH_SIZES[task]
+    return sizes.get(device.type, sizes["cpu"])
+
+
+def loader_settings(device: torch.device, workers: int | None = None) -> dict[str, object]:
+    """DataLoader keyword arguments that keep ``device`` fed with decoded images.
+
+    On CUDA: worker processes decode the next batches while the GPU computes (``workers``,
+    default up to 4 of the CPU cores) and pinned memory makes the copies asynchronous. On the
+    CPU the decoding would compete with the computation for the same cores, so the default is
+    no workers there.
+    """
+    import os
+
+    if workers is None:
+        workers = min(4, os.cpu_count() or 1) if device.type == "cuda" else 0
+    return {"num_workers": workers, "pin_memory": device.type == "cuda"}

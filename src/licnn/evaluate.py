@@ -20,6 +20,7 @@ from torch.utils.data import Dataset as TorchDataset
 from tqdm import tqdm
 
 from licnn.data.datasets import Dataset, Record
+from licnn.device import loader_settings
 from licnn.errors import DataError, ImageError
 from licnn.images import load_image
 from licnn.models import LoadedModel
@@ -88,18 +89,24 @@ def predict_logits(
     records: Sequence[Record],
     batch_size: int = 32,
     progress: bool = True,
-    num_workers: int = 0,
+    num_workers: int | None = 0,
     desc: str = "evaluate",
 ) -> tuple[torch.Tensor, list[int], list[tuple[int, str]]]:
-    """Logits (on the CPU) of the readable images, their record indices, and the skipped ones."""
+    """Logits (on the CPU) of the readable images, their record indices, and the skipped ones.
+
+    ``num_workers=None`` chooses for the device (:func:`licnn.device.loader_settings`: worker
+    processes and pinned memory on a GPU, so decoding overlaps the computation).
+    """
+    if batch_size < 1:
+        raise ValueError(f"batch_size must be at least 1, got {batch_size}")
+    device = model.device
     loader = DataLoader(
         _Images(records, model),
         batch_size=batch_size,
         shuffle=False,
-        num_workers=num_workers,
         collate_fn=_collate,
+        **loader_settings(device, num_workers),  # type: ignore[arg-type]
     )
-    device = model.device
     outputs: list[torch.Tensor] = []
     kept: list[int] = []
     skipped: list[tuple[int, str]] = []
@@ -111,7 +118,7 @@ def predict_logits(
         for indices, batch, bad in loader:
             skipped += bad
             if batch is not None:
-                outputs.append(module(batch.to(device)).float().cpu())
+                outputs.append(module(batch.to(device, non_blocking=True)).float().cpu())
                 kept += indices
             bar.update(len(indices) + len(bad))
     logits = torch.cat(outputs) if outputs else torch.empty(0, len(model.class_names))
@@ -124,7 +131,7 @@ def evaluate(
     batch_size: int = 32,
     limit: int | None = None,
     progress: bool = True,
-    num_workers: int = 0,
+    num_workers: int | None = 0,
 ) -> dict[str, Any]:
     """Top-1 and top-5 accuracy of ``model`` on a labelled dataset, bad files skipped.
 

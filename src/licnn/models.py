@@ -188,10 +188,41 @@ def _load_lite(name: str, weights: str | os.PathLike[str] | None) -> LoadedModel
     if not path.is_file():
         raise WeightsError(f"{name} weights file {path} not found")
     model = EfficientNet.from_name(name)
-    state = torch.load(path, map_location="cpu", weights_only=True)
-    model.load_state_dict(state)
+    _load_state_dict(model, path, name)
     resize = round(size / 0.875) if size != 224 else 256
     return LoadedModel(name, model, size, resize, source, sha256_of(path))
+
+
+def _load_state_dict(model: nn.Module, path: Path, name: str) -> None:
+    """Load a ``state_dict`` file into ``model``, or say in one line why it does not fit.
+
+    Only tensors are read (``weights_only=True``): a file that is not a state dict, or one
+    written for another network, is a :class:`WeightsError`, never a pickle traceback.
+    """
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:  # torch raises UnpicklingError, RuntimeError, EOFError, ...
+        raise WeightsError(
+            f"{path} is not a PyTorch state_dict file ({type(exc).__name__}); give the "
+            f"{name} weights saved with torch.save(model.state_dict(), FILE)"
+        ) from None
+    if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
+        raise WeightsError(
+            f"{path} holds a {type(state).__name__}, not a state_dict of tensors; give the "
+            f"{name} weights saved with torch.save(model.state_dict(), FILE)"
+        )
+    expected = model.state_dict()
+    missing = [k for k in expected if k not in state]
+    unexpected = [k for k in state if k not in expected]
+    wrong = [k for k in expected if k in state and state[k].shape != expected[k].shape]
+    if missing or unexpected or wrong:
+        example = (missing or unexpected or wrong)[0]
+        raise WeightsError(
+            f"{path} does not hold {name} weights: {len(missing)} missing, {len(unexpected)} "
+            f"unexpected and {len(wrong)} wrongly shaped tensors (e.g. {example!r}); "
+            f"give weights of {name} or choose the matching --model"
+        )
+    model.load_state_dict(state)
 
 
 def load_model(
@@ -200,7 +231,13 @@ def load_model(
     device: str | torch.device = "cpu",
     seed: int = 0,
 ) -> LoadedModel:
-    """Load a classifier by name (see :data:`MODEL_NAMES`) in eval mode on ``device``."""
+    """Load a classifier by name (see :data:`MODEL_NAMES`) in eval mode on ``device``.
+
+    ``device`` may be ``"auto"``; an absent or unknown device is a
+    :class:`licnn.device.DeviceError` (see :func:`licnn.device.resolve_device`).
+    """
+    from licnn.device import resolve_device
+
     key = name.lower()
     if key == "vgg16":
         loaded = _load_vgg16(weights)
@@ -210,7 +247,7 @@ def load_model(
         loaded = _load_lite(key, weights)
     else:
         raise ModelError(f"unknown model {name!r}; choose one of: {', '.join(MODEL_NAMES)}")
-    return loaded.to(device)
+    return loaded.to(resolve_device(device))
 
 
 def wrap_model(

@@ -2,7 +2,7 @@
 
 Each sub-command lives in its own module with ``add_parser(subparsers)`` and a ``run(args)``
 that returns an exit status. Errors a user can fix (:class:`licnn.errors.LicnnError`) are
-printed as one line and give exit status 2, never a traceback.
+printed as one line and give exit status 2, never a traceback; so are bad arguments.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ import argparse
 import importlib
 import sys
 from collections.abc import Sequence
+from typing import NoReturn
 
 from licnn.errors import LicnnError
 
@@ -18,8 +19,15 @@ from licnn.errors import LicnnError
 _COMMANDS = ("data", "evaluate", "saliency", "bench")
 
 
+class _Parser(argparse.ArgumentParser):
+    """An argument parser whose errors are one line, like every other error of the CLI."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"licnn: error: {message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="licnn",
         description="LICNN attention and saliency maps, datasets, evaluation and benchmarks.",
     )
@@ -37,7 +45,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # --help, or a bad argument already reported in one line
+        return int(exc.code or 0)
     try:
         return int(args.run(args) or 0)
     except LicnnError as exc:

@@ -10,7 +10,12 @@ from pathlib import Path
 import torch
 
 from licnn.bench import run_bench
-from licnn.cli._common import add_model_arguments
+from licnn.cli._common import (
+    add_model_arguments,
+    check_top_k,
+    positive_int,
+    resolve_device_argument,
+)
 from licnn.errors import LicnnError
 from licnn.images import load_image
 from licnn.models import load_model
@@ -26,18 +31,20 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     add_model_arguments(parser)
     parser.set_defaults(model="vgg16-random")
     parser.add_argument(
-        "--images", type=int, default=4, help="number of images (default: %(default)s)"
+        "--images", type=positive_int, default=4, help="number of images (default: %(default)s)"
     )
     parser.add_argument(
         "--image-dir", type=Path, help="folder of images (default: imagenet-samples-1000)"
     )
     parser.add_argument(
-        "--batch-size", type=int, default=8, help="images per batch (default: %(default)s)"
+        "--batch-size", type=positive_int, default=8, help="images per batch (default: %(default)s)"
     )
     parser.add_argument(
-        "--top-k", type=int, default=5, help="classes per saliency map (default: 5)"
+        "--top-k", type=positive_int, default=5, help="classes per saliency map (default: 5)"
     )
-    parser.add_argument("--repeats", type=int, default=1, help="timed runs, best kept (default: 1)")
+    parser.add_argument(
+        "--repeats", type=positive_int, default=1, help="timed runs, best kept (default: 1)"
+    )
     parser.add_argument("--no-reference", action="store_true", help="skip the (slow) reference")
     parser.add_argument("--dtype", choices=("float32", "bfloat16"), default="float32")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
@@ -45,6 +52,12 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _image_files(folder: Path | None, n: int) -> list[Path]:
+    """``n`` image files of ``folder`` (default: imagenet-samples-1000 when fetched), or [].
+
+    A folder given with fewer than ``n`` images is an error: timing fewer images, or
+    random inputs instead, would report numbers for something else than was asked.
+    """
+    given = folder is not None
     if folder is None:
         from licnn.data.paths import data_root, mirror_dir
 
@@ -56,17 +69,36 @@ def _image_files(folder: Path | None, n: int) -> list[Path]:
             return []
     if not folder.is_dir():
         raise LicnnError(f"image folder {folder} not found")
-    return sorted(p for p in folder.iterdir() if p.is_file())[:n]
+    files = sorted(p for p in folder.iterdir() if p.is_file())[:n]
+    if len(files) < n:
+        where = "--image-dir" if given else "the default image folder"
+        raise LicnnError(
+            f"{where} {folder} holds {len(files)} files, fewer than --images {n}; "
+            "lower --images or give a larger --image-dir"
+        )
+    return files
+
+
+def _threads() -> None:
+    """Apply ``$LICNN_THREADS`` (a positive whole number) to torch."""
+    if (threads := os.environ.get("LICNN_THREADS")) is None:
+        return
+    try:
+        count = int(threads)
+    except ValueError:
+        count = 0
+    if count < 1:
+        raise LicnnError(f"LICNN_THREADS must be a whole number of at least 1, got {threads!r}")
+    torch.set_num_threads(count)
 
 
 def run(args: argparse.Namespace) -> int:
-    if args.images < 1:
-        raise LicnnError(f"--images must be at least 1, got {args.images}")
-    if threads := os.environ.get("LICNN_THREADS"):
-        torch.set_num_threads(int(threads))
-    model = load_model(args.model, weights=args.weights, device=args.device)
+    _threads()
+    device = resolve_device_argument(args)
     files = _image_files(args.image_dir, args.images)
-    if len(files) >= args.images:
+    model = load_model(args.model, weights=args.weights, device=device)
+    check_top_k(args.top_k, len(model.class_names))
+    if files:
         x = torch.stack([model.preprocess(load_image(f)) for f in files])
         inputs = f"{len(files)} images from {files[0].parent}"
     else:

@@ -7,7 +7,12 @@ import json
 import math
 import sys
 
-from licnn.cli._common import add_model_arguments
+from licnn.cli._common import (
+    add_model_arguments,
+    non_negative_int,
+    positive_int,
+    resolve_device_argument,
+)
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -22,10 +27,16 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--dataset", required=True, help="a labelled dataset (see: licnn data list)"
     )
-    parser.add_argument("--limit", type=int, default=None, help="only the first N images")
-    parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--limit", type=positive_int, default=None, help="only the first N images")
+    parser.add_argument(
+        "--batch-size", type=positive_int, help="default: 32 on the CPU, 128 on a GPU"
+    )
     parser.add_argument("--root", default=None, help="data root (default: $LICNN_DATA or data/)")
-    parser.add_argument("--workers", type=int, default=0, help="DataLoader worker processes")
+    parser.add_argument(
+        "--workers",
+        type=non_negative_int,
+        help="image-decoding worker processes (default: 0 on the CPU, up to 4 on a GPU)",
+    )
     parser.add_argument("--json", action="store_true", help="print the result as JSON on stdout")
     parser.set_defaults(run=run)
 
@@ -33,20 +44,17 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     """Load the model and dataset, evaluate, print a summary or JSON."""
     from licnn.data import load_dataset
-    from licnn.errors import LicnnError
+    from licnn.device import default_batch_size
     from licnn.evaluate import evaluate
     from licnn.models import load_model
 
-    if args.limit is not None and args.limit < 1:
-        raise LicnnError(f"--limit must be at least 1 (got {args.limit})")
-    if args.batch_size < 1:
-        raise LicnnError(f"--batch-size must be at least 1 (got {args.batch_size})")
+    device = resolve_device_argument(args)
+    model = load_model(args.model, weights=args.weights, device=device)
     dataset = load_dataset(args.dataset, root=args.root, limit=args.limit)
-    model = load_model(args.model, weights=args.weights, device=args.device)
     result = evaluate(
         model,
         dataset,
-        batch_size=args.batch_size,
+        batch_size=args.batch_size or default_batch_size(device, "evaluate"),
         progress=not args.json and sys.stderr.isatty(),
         num_workers=args.workers,
     )

@@ -26,7 +26,12 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         description="Writes NAME_licnn.png (overlay on the 224x224 crop) and NAME_licnn.npy "
         "(the map) per image, and prints the top-5 classes with their probabilities.",
     )
-    parser.add_argument("images", nargs="+", metavar="IMAGE", help="image files")
+    parser.add_argument(
+        "images",
+        nargs="+",
+        metavar="IMAGE",
+        help="image files; an EXIF orientation tag (phone photos) is applied, as image viewers do",
+    )
     add_model_arguments(parser)
     parser.add_argument(
         "--top-k", type=int, default=5, help="classes summed in the saliency map (default: 5)"

@@ -82,7 +82,7 @@ def test_fast_equals_reference_cascade_randomised_lite0(cascade_lite0, samples_d
 
 @pytest.mark.parametrize(
     ("case", "scale"),
-    [("tiny", 1e-30), ("subnormal float32", 1e-42), ("huge", 1e30), ("ordinary", 1.0)],
+    [("tiny", 1e-30), ("float32, squares underflow", 1e-36), ("huge", 1e30), ("ordinary", 1.0)],
 )
 def test_one_normalisation_exact_for_any_positive_norm(case, scale):
     dtype = torch.float32 if "float32" in case else torch.float64
@@ -158,7 +158,7 @@ BAD_INPUTS = {
     "network overflows": (
         lambda m, x: LICNN(_overflowing(m)).saliency(x, top_k=1),
         ModelError,
-        "not finite",
+        "NaN or infinite",
     ),
 }
 

@@ -136,3 +136,33 @@ def test_rgb_jpeg_loads_unchanged(tmp_path: Path) -> None:
 def test_real_image_from_the_data_root(samples_dir: Path) -> None:
     image = load_image(samples_dir / "n02110341_dalmatian.JPEG")
     assert image.mode == "RGB" and min(image.size) == 256
+
+
+# Issue 15, class 6: phone photos carry an EXIF orientation tag; it is applied when loading.
+_ORIENTATIONS = {
+    1: lambda a: a,
+    2: lambda a: a[:, ::-1],
+    3: lambda a: a[::-1, ::-1],
+    6: lambda a: np.rot90(a, -1),
+    8: lambda a: np.rot90(a, 1),
+}
+
+
+@pytest.mark.parametrize("orientation", sorted(_ORIENTATIONS))
+@pytest.mark.parametrize("fmt", ["JPEG", "PNG"])
+def test_exif_orientation_applied(tmp_path, orientation, fmt):
+    rng = np.random.default_rng(orientation)
+    stored = np.zeros((48, 64, 3), np.uint8)
+    stored[:8, :16] = 255  # a bright block in the stored top-left corner
+    stored += rng.integers(0, 5, stored.shape, dtype=np.uint8)
+    image = Image.fromarray(stored)
+    exif = image.getexif()
+    exif[0x0112] = orientation
+    path = tmp_path / f"photo.{fmt.lower()}"
+    image.save(path, fmt, exif=exif.tobytes(), **({"quality": 95} if fmt == "JPEG" else {}))
+    expected = _ORIENTATIONS[orientation](stored).astype(float)
+    loaded = np.asarray(load_image(path), dtype=float)
+    assert loaded.shape == expected.shape
+    assert np.abs(loaded - expected).mean() < 4
+    raw = np.asarray(load_image(path, orientation=False), dtype=float)
+    assert raw.shape == stored.shape  # the stored grid, for annotations made on it

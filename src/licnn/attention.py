@@ -18,7 +18,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from licnn.config import LICNNConfig
-from licnn.gates import GateHooks, GatePoint, find_gate_points
+from licnn.errors import InputError, ModelError
+from licnn.gates import GateHooks, GatePoint, check_gateable, find_gate_points
 from licnn.lateral_inhibition import l2_normalise, suppression_mask
 
 if TYPE_CHECKING:  # the core needs no torchvision: models is imported for typing only
@@ -74,7 +75,14 @@ class LICNN:
             gate_points = gate_points or model.gate_points
         else:
             self.module = model.eval()
-            gate_points = gate_points or find_gate_points(self.module, input_size)
+            if gate_points is None:
+                check_gateable(self.module, type(model).__name__, input_size)
+                gate_points = find_gate_points(self.module, input_size)
+            if not gate_points:
+                raise ModelError(
+                    f"{type(model).__name__} has no ReLU-type activation with a spatial output "
+                    "to gate; LICNN needs a CNN with ReLU-family activations"
+                )
         self.gate_points = list(gate_points)
         self.config = config or LICNNConfig()
         self.batch_size = batch_size
@@ -108,8 +116,7 @@ class LICNN:
         ``gate_last``); only the final sum (``layer_norm``, ``resize``) is per configuration.
         The results equal separate calls.
         """
-        if inputs.dim() != 4:
-            raise ValueError(f"inputs must be N x 3 x H x W, got shape {tuple(inputs.shape)}")
+        check_inputs(inputs)
         configs = list(configs)
         if not configs:
             raise ValueError("explain_configs needs at least one configuration")
@@ -181,8 +188,13 @@ class LICNN:
         with torch.enable_grad():
             logits = self.module(x.detach().requires_grad_(True))
             hooks.on_output = None
+            check_logits(logits)
             probs = torch.softmax(logits, dim=1)
             scores = probs if score == "softmax" else logits
+            if targets is not None:
+                check_targets(targets, logits.shape[1])
+            elif not 1 <= top_k <= logits.shape[1]:
+                raise InputError(f"top_k must be in 1..{logits.shape[1]}, got {top_k}")
             classes = targets if targets is not None else probs.topk(top_k, dim=1).indices
             rows = torch.arange(x.shape[0], device=x.device)
             max_c: list[list[torch.Tensor]] = [[] for _ in self.gate_points]
@@ -196,6 +208,12 @@ class LICNN:
             del grads
         # Rows are image-major: row n * K + slot.
         stacked = [torch.stack(maps, dim=1).flatten(0, 1) for maps in max_c]
+        for gate, maps in zip(self.gate_points, stacked, strict=True):
+            if not torch.isfinite(maps).all():
+                raise ModelError(
+                    f"the gradient at gate point {gate.label} is not finite (NaN or Inf): the "
+                    "network overflows on these inputs; check its weights and the preprocessing"
+                )
         return _FirstPass(stacked, classes, probs.detach().gather(1, classes), logits.detach())
 
     def _masks(
@@ -327,6 +345,42 @@ class _FirstPass:
     logits: torch.Tensor  # N x C
 
 
+def check_inputs(inputs: torch.Tensor) -> None:
+    """Raise :class:`InputError` unless ``inputs`` is a finite floating N x C x H x W batch.
+
+    A NaN or infinite pixel would spread through every layer and give an all-NaN (or, after
+    the gates, all-zero) map with no error; it is refused before any work is done.
+    """
+    if inputs.dim() != 4:
+        raise InputError(f"inputs must be N x 3 x H x W, got shape {tuple(inputs.shape)}")
+    if not inputs.is_floating_point():
+        raise InputError(f"inputs must be a floating-point tensor, got {inputs.dtype}")
+    finite = torch.isfinite(inputs)
+    if not finite.all():
+        bad = (~finite).flatten(1).any(dim=1).nonzero().flatten().tolist()
+        raise InputError(
+            f"inputs contain NaN or infinite values (images {bad[:5]}"
+            f"{' ...' if len(bad) > 5 else ''} of {inputs.shape[0]}); fix the images or "
+            "their preprocessing"
+        )
+
+
+def check_logits(logits: torch.Tensor) -> None:
+    """Raise :class:`ModelError` when the network's outputs are not finite."""
+    if not torch.isfinite(logits).all():
+        raise ModelError(
+            "the network's outputs are NaN or infinite for these inputs; check its weights "
+            "(a randomised or untrained network can overflow) and the preprocessing"
+        )
+
+
+def check_targets(targets: torch.Tensor, n_classes: int) -> None:
+    """Raise :class:`InputError` when a target class is outside ``0 .. n_classes - 1``."""
+    if targets.numel() and (targets.min() < 0 or targets.max() >= n_classes):
+        bad = targets[(targets < 0) | (targets >= n_classes)].unique().tolist()
+        raise InputError(f"target classes {bad[:5]} are outside 0..{n_classes - 1}")
+
+
 def resize_map(maps: torch.Tensor, size: Sequence[int], mode: str) -> torch.Tensor:
     """Resize ``(B, h, w)`` maps to ``size`` with nearest or bilinear interpolation."""
     if tuple(maps.shape[-2:]) == tuple(size):
@@ -345,5 +399,5 @@ def _as_targets(target: Target, n: int, device: torch.device) -> torch.Tensor | 
     if t.dim() == 1:
         t = t.unsqueeze(1)
     if t.shape[0] != n:
-        raise ValueError(f"target has {t.shape[0]} rows for {n} images")
+        raise InputError(f"target has {t.shape[0]} rows for {n} images")
     return t

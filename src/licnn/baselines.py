@@ -34,8 +34,9 @@ with warnings.catch_warnings():
         Saliency,
     )
 
-from licnn.attention import LICNN
+from licnn.attention import LICNN, check_inputs
 from licnn.config import LICNNConfig
+from licnn.errors import ModelError
 from licnn.metrics import centre_prior
 from licnn.models import LoadedModel
 
@@ -104,10 +105,18 @@ class AttributionMethod:
         return LABELS.get(self.name, self.name)
 
     def attribute(self, inputs: torch.Tensor, target: torch.Tensor | int) -> torch.Tensor:
+        """Maps (N x H x W); inputs with NaN or infinite values are refused (InputError)."""
+        check_inputs(inputs)
         target_t = torch.as_tensor(target, dtype=torch.long, device=inputs.device)
         if target_t.dim() == 0:
             target_t = target_t.expand(inputs.shape[0])
-        return self._attribute(inputs, target_t).detach()
+        maps = self._attribute(inputs, target_t).detach()
+        if not torch.isfinite(maps).all():
+            raise ModelError(
+                f"{self.label} gave NaN or infinite values: the network overflows on these "
+                "inputs; check its weights and the preprocessing"
+            )
+        return maps
 
 
 def _channel_sum(

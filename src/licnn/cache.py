@@ -3,7 +3,8 @@
 A :class:`ResultCache` is a folder named after the experiment and a hash of everything the
 results depend on (model, weights, parameters). Each item (an image) is one ``.npz`` file,
 written atomically (a temporary file renamed into place), so an interrupted run never leaves
-half an item behind and a finished item is never computed again.
+half an item behind and a finished item is never computed again; a damaged item is warned
+about and computed again (see :class:`ResultCache`).
 """
 
 from __future__ import annotations
@@ -11,6 +12,9 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import tempfile
+import warnings
+import zipfile
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -40,8 +44,26 @@ def _safe(name: str) -> str:
     return "".join(c if c.isalnum() or c in "-_." else "_" for c in name)
 
 
+#: Key stored in every entry: the item it belongs to, checked when it is read.
+ITEM_KEY = "__item__"
+#: What a damaged ``.npz`` raises when read (truncated zip, flipped bytes, bad header).
+_DAMAGED = (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, OSError, EOFError, KeyError)
+
+
 class ResultCache:
-    """Items of one experiment under ``root/experiment-<hash of key>/``."""
+    """Items of one experiment under ``root/experiment-<hash of key>/``.
+
+    Each item is one file. An item whose name is already file-safe (letters, digits,
+    ``-_.``) keeps its plain name ``<item>.npz``; any other item is stored as
+    ``<sanitised>-<12 hex digits of its SHA-256>.npz``, so two names that sanitise alike
+    (``a/b`` and ``a_b``, ``x y`` and ``x_y``) never share a file. Entries also record their
+    item (:data:`ITEM_KEY`), checked when read. Entries written before the hash suffix (the
+    plain sanitised name, no item recorded) are still read, unless two of the items asked
+    for in one :meth:`map` sanitise to that same name: then nobody can tell whose it is and
+    it is recomputed. A damaged entry (truncated, flipped bytes) is reported with a warning
+    naming the file, removed and recomputed. Writes go to a unique temporary file in the
+    folder, renamed into place, so concurrent writers never meet half a file.
+    """
 
     def __init__(
         self, experiment: str, key: Mapping[str, Any], root: str | os.PathLike[str] | None = None
@@ -50,29 +72,79 @@ class ResultCache:
         base = Path(root) if root is not None else cache_root()
         self.folder = base / f"{_safe(experiment)}-{_digest(self.key)}"
         self.folder.mkdir(parents=True, exist_ok=True)
+        #: Legacy (hash-less) file names that more than one item maps to: never read.
+        self.ambiguous: set[str] = set()
         meta = self.folder / "key.json"
         if not meta.exists():
-            meta.write_text(json.dumps(self.key, sort_keys=True, indent=2, default=str) + "\n")
+            _write_atomic(
+                meta,
+                lambda fh: fh.write(
+                    (json.dumps(self.key, sort_keys=True, indent=2, default=str) + "\n").encode()
+                ),
+            )
 
     def path(self, item: str) -> Path:
+        """The file of ``item`` (plain name when safe, else with a hash suffix)."""
+        safe = _safe(item)
+        if safe == item:
+            return self.folder / f"{item}.npz"
+        suffix = hashlib.sha256(item.encode()).hexdigest()[:12]
+        return self.folder / f"{safe}-{suffix}.npz"
+
+    def legacy_path(self, item: str) -> Path:
+        """Where entries were stored before the hash suffix: the sanitised name alone."""
         return self.folder / f"{_safe(item)}.npz"
 
+    def note_items(self, items: Iterable[str]) -> None:
+        """Mark the legacy names that several of ``items`` share, so none of them reads one."""
+        seen: dict[str, str] = {}
+        for item in items:
+            name = self.legacy_path(item).name
+            if seen.setdefault(name, item) != item:
+                self.ambiguous.add(name)
+
+    def _existing(self, item: str) -> Path | None:
+        path = self.path(item)
+        if path.exists():
+            return path
+        legacy = self.legacy_path(item)
+        if legacy != path and legacy.name not in self.ambiguous and legacy.exists():
+            return legacy
+        return None
+
     def __contains__(self, item: str) -> bool:
-        return self.path(item).exists()
+        """Whether a file for ``item`` exists (cheap; :meth:`get` checks its content)."""
+        return self._existing(item) is not None
 
     def get(self, item: str) -> dict[str, np.ndarray] | None:
-        path = self.path(item)
-        if not path.exists():
+        """The entry of ``item``, or None if absent, damaged (warned, removed) or another item's."""
+        path = self._existing(item)
+        if path is None:
             return None
-        with np.load(path, allow_pickle=False) as data:
-            return {k: data[k] for k in data.files}
+        try:
+            with np.load(path, allow_pickle=False) as data:
+                values = {k: data[k] for k in data.files}
+        except _DAMAGED as exc:
+            warnings.warn(
+                f"cache entry {path} is damaged ({type(exc).__name__}: {exc}); "
+                "removing it, it will be computed again",
+                CacheWarning,
+                stacklevel=2,
+            )
+            path.unlink(missing_ok=True)
+            return None
+        owner = values.pop(ITEM_KEY, None)
+        if owner is not None and str(owner) != item:
+            return None  # another item's entry under a legacy name
+        return values
 
     def put(self, item: str, values: Mapping[str, Any]) -> None:
-        path = self.path(item)
-        tmp = path.with_name(path.name + ".tmp")
-        with open(tmp, "wb") as fh:
-            np.savez(fh, **{k: np.asarray(v) for k, v in values.items()})
-        os.replace(tmp, path)
+        """Store ``item`` atomically (unique temporary file, then rename)."""
+        if ITEM_KEY in values:
+            raise ValueError(f"{ITEM_KEY!r} is reserved for the cache's own use")
+        arrays = {k: np.asarray(v) for k, v in values.items()}
+        arrays[ITEM_KEY] = np.asarray(item)
+        _write_atomic(self.path(item), lambda fh: np.savez(fh, **arrays))
 
     def map(
         self,
@@ -106,7 +178,11 @@ def map_caches(
     Items a cache already holds are not rewritten.
     """
     items = list(items)
-    todo = [i for i in items if any(i not in cache for cache in caches)]
+    found: list[dict[str, dict[str, np.ndarray]]] = []
+    for cache in caches:
+        cache.note_items(items)
+        found.append({i: v for i in items if (v := cache.get(i)) is not None})
+    todo = [i for i in items if any(i not in done for done in found)]
     bar = tqdm(total=len(items), initial=len(items) - len(todo), desc=desc, disable=not progress)
     for start in range(0, len(todo), batch_size):
         chunk = todo[start : start + batch_size]
@@ -115,10 +191,29 @@ def map_caches(
             raise ValueError(
                 f"compute gave results for {len(results)} caches, expected {len(caches)}"
             )
-        for cache, values in zip(caches, results, strict=True):
+        for cache, done, values in zip(caches, found, results, strict=True):
             for item, item_values in zip(chunk, values, strict=True):
-                if item not in cache:
+                if item not in done:
                     cache.put(item, item_values)
+                    done[item] = {k: np.asarray(v) for k, v in item_values.items()}
         bar.update(len(chunk))
     bar.close()
-    return [{i: cache.get(i) for i in items} for cache in caches]
+    return [{i: done[i] for i in items} for done in found]
+
+
+class CacheWarning(UserWarning):
+    """A cache entry could not be used (damaged) and is computed again."""
+
+
+def _write_atomic(path: Path, write: Callable[[Any], object]) -> None:
+    """Write ``path`` through a unique temporary file in its folder, then rename it into place."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            write(fh)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

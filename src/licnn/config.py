@@ -7,8 +7,11 @@ code's choices in one call.
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass, replace
 from typing import Literal
+
+from licnn.errors import ConfigError
 
 Score = Literal["softmax", "logit"]
 Resize = Literal["bilinear", "nearest"]
@@ -38,16 +41,22 @@ class LICNNConfig:
     kind: Kind = "response"
 
     def __post_init__(self) -> None:
-        if not isinstance(self.k, int) or self.k < 1 or self.k % 2 == 0:
-            raise ValueError(f"k must be an odd positive integer, got {self.k!r}")
-        if self.a < 0 or self.b < 0:
-            raise ValueError(f"a and b must be non-negative, got a={self.a}, b={self.b}")
+        # bool is an int subclass: k=True would silently mean a 1 x 1 zone.
+        if isinstance(self.k, bool) or not isinstance(self.k, int) or self.k < 1 or self.k % 2 == 0:
+            raise ConfigError(f"k must be an odd positive integer, got {self.k!r}")
+        for name in ("a", "b"):
+            value = getattr(self, name)
+            # NaN passes every comparison, so finiteness is checked first, and explicitly.
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                raise ConfigError(f"{name} must be a number, got {value!r}")
+            if not math.isfinite(value) or value < 0:
+                raise ConfigError(f"{name} must be a finite non-negative number, got {value!r}")
         if self.score not in ("softmax", "logit"):
-            raise ValueError(f"score must be 'softmax' or 'logit', got {self.score!r}")
+            raise ConfigError(f"score must be 'softmax' or 'logit', got {self.score!r}")
         if self.resize not in ("bilinear", "nearest"):
-            raise ValueError(f"resize must be 'bilinear' or 'nearest', got {self.resize!r}")
+            raise ConfigError(f"resize must be 'bilinear' or 'nearest', got {self.resize!r}")
         if self.kind not in ("response", "gradient"):
-            raise ValueError(f"kind must be 'response' or 'gradient', got {self.kind!r}")
+            raise ConfigError(f"kind must be 'response' or 'gradient', got {self.kind!r}")
 
     @classmethod
     def seed_code(cls, **changes: object) -> LICNNConfig:

@@ -25,3 +25,11 @@ class WeightsError(LicnnError):
 
 class ModelError(LicnnError):
     """An unknown model name, or a model LICNN cannot gate."""
+
+
+class InputError(LicnnError, ValueError):
+    """Inputs a method cannot explain: wrong shape, NaN or infinite values, bad targets."""
+
+
+class ConfigError(LicnnError, ValueError):
+    """LICNN parameters out of their domain (e.g. ``a`` NaN, ``k`` even or not positive)."""

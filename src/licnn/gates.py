@@ -3,8 +3,11 @@
 LICNN works on the outputs of a classifier's ReLU-type activation layers. A module may be
 called more than once per forward pass (EfficientNet-Lite re-uses one ``nn.ReLU6`` in each
 block), so a gate point is a (module, n-th call) pair, found by a probe forward pass.
-Only calls whose output is a spatial map (``N x C x H x W``) become gate points; the
-fully connected layers' activations (VGG-16's fc6 and fc7) are not gated.
+Only calls whose output is a spatial map (``N x C x H x W`` with ``H * W > 1``) become
+gate points; the fully connected layers' activations (VGG-16's fc6 and fc7) and the
+``N x C x 1 x 1`` channel weights of squeeze-and-excitation blocks are not gated (a 1 x 1
+map has no neighbours: its gate would always close, whatever the image).
+:func:`check_gateable` refuses networks the gates would explain wrongly.
 
 :class:`GateHooks` installs the forward hooks that read and mask the gate points and
 removes them on exit, so no hook is ever left on a user's model.
@@ -28,6 +31,26 @@ RELU_FAMILY: tuple[type[nn.Module], ...] = (
     nn.ELU,
     nn.CELU,
     nn.SELU,
+)
+
+
+#: Activation types that are not ReLU-family: a network with one of them on a spatial map
+#: cannot be gated as LICNN assumes (its responses are not "zero = inactive").
+OTHER_ACTIVATIONS: tuple[type[nn.Module], ...] = (
+    nn.Hardswish,
+    nn.Hardsigmoid,
+    nn.SiLU,
+    nn.GELU,
+    nn.Mish,
+    nn.Sigmoid,
+    nn.Tanh,
+    nn.Softplus,
+    nn.Softsign,
+    nn.LogSigmoid,
+    nn.Tanhshrink,
+    nn.Hardshrink,
+    nn.Softshrink,
+    nn.GLU,
 )
 
 
@@ -88,7 +111,7 @@ def find_gate_points(
     def hook(module: nn.Module, _inputs: object, output: torch.Tensor) -> None:
         name = modules[module]
         n = counter.next(name)
-        if isinstance(output, torch.Tensor) and output.dim() == 4:
+        if _is_spatial(output):
             calls.append((name, n, output.shape))
 
     handles = [m.register_forward_hook(hook) for m in modules]
@@ -104,6 +127,95 @@ def find_gate_points(
         GatePoint(i, name, n, int(shape[1]), int(shape[2]), int(shape[3]))
         for i, (name, n, shape) in enumerate(calls)
     ]
+
+
+def _is_spatial(output: object) -> bool:
+    return isinstance(output, torch.Tensor) and output.dim() == 4 and output.shape[-2:].numel() > 1
+
+
+def _probe_shapes(
+    model: nn.Module, modules: dict[nn.Module, str], height: int, width: int
+) -> dict[tuple[str, int], torch.Size]:
+    """The output shape of every call of ``modules`` in one probe pass at ``height x width``."""
+    counter = _CallCounter()
+    shapes: dict[tuple[str, int], torch.Size] = {}
+
+    def hook(module: nn.Module, _inputs: object, output: torch.Tensor) -> None:
+        name = modules[module]
+        n = counter.next(name)
+        if isinstance(output, torch.Tensor):
+            shapes[(name, n)] = output.shape
+
+    handles = [m.register_forward_hook(hook) for m in modules]
+    try:
+        param = next(model.parameters(), None)
+        device = param.device if param is not None else torch.device("cpu")
+        dtype = param.dtype if param is not None and param.is_floating_point() else torch.float32
+        with torch.no_grad():
+            model(torch.zeros(1, 3, height, width, device=device, dtype=dtype))
+    finally:
+        for h in handles:
+            h.remove()
+    return shapes
+
+
+def check_gateable(
+    model: nn.Module,
+    name: str,
+    input_size: int | tuple[int, int] = 224,
+    activation_types: Sequence[type[nn.Module]] = RELU_FAMILY,
+) -> None:
+    """Raise :class:`licnn.errors.ModelError` where LICNN's gates would give a wrong map.
+
+    Two cases are refused, each found with probe passes:
+
+    - activations of other types (:data:`OTHER_ACTIVATIONS`, e.g. MobileNetV3's Hardswish,
+      ConvNeXt's GELU) on spatial maps next to the gated ones: only part of the network's
+      responses would be gated and the map would be neither LICNN's nor an error;
+    - gate points whose output is not channel-first (``N x H x W x C``, as ConvNeXt's blocks
+      after a permute): the gate would mask channels as if they were locations. A second
+      probe, 32 rows taller, tells the layouts apart: in ``N x C x H x W`` only dimension 2
+      follows the height. A network that runs at one input size only is not checked for this.
+
+    Activations that are plain functions (``F.relu`` in a ``forward``) are invisible to
+    hooks and stay ungated; that cannot be checked here.
+    """
+    from licnn.errors import ModelError
+
+    height, width = (input_size, input_size) if isinstance(input_size, int) else input_size
+    gated = _activation_modules(model, activation_types)
+    others = {
+        m: n
+        for m, n in _activation_modules(model, OTHER_ACTIVATIONS).items()
+        if not isinstance(m, tuple(activation_types))
+    }
+    shapes = _probe_shapes(model, {**others, **gated}, height, width)
+    spatial_other = sorted(
+        {
+            type(m).__name__
+            for m, n in others.items()
+            for (mn, _), sh in shapes.items()
+            if mn == n and len(sh) == 4 and sh[-2:].numel() > 1
+        }
+    )
+    if spatial_other:
+        raise ModelError(
+            f"{name} has {', '.join(spatial_other)} activations on spatial maps, which LICNN "
+            "cannot gate (it needs ReLU-family activations throughout); its map would be wrong"
+        )
+    if not gated:
+        return  # nothing to gate: LoadedModel says so
+    try:
+        taller = _probe_shapes(model, gated, height + 32, width)
+    except (RuntimeError, ValueError, AssertionError):
+        return  # a fixed-size network: the layout cannot be probed
+    for key, shape in shapes.items():
+        other = taller.get(key)
+        if len(shape) == 4 and other is not None and len(other) == 4 and shape[1] != other[1]:
+            raise ModelError(
+                f"{name}: activation {key[0]} has a channels-last output ({tuple(shape)}, its "
+                "dimension 1 follows the image height); LICNN gates N x C x H x W maps only"
+            )
 
 
 OutputCallback = Callable[[int, torch.Tensor], torch.Tensor | None]

@@ -17,13 +17,24 @@ import functools
 import torch
 import torch.nn.functional as F
 
-EPS = 1e-12
 
+def l2_normalise(x: torch.Tensor) -> torch.Tensor:
+    """Divide each ``H x W`` map by its L2 norm, exactly for any positive norm.
 
-def l2_normalise(x: torch.Tensor, eps: float = EPS) -> torch.Tensor:
-    """Divide each ``H x W`` map by its L2 norm (a zero map stays zero)."""
-    norm = torch.linalg.vector_norm(x, dim=(-2, -1), keepdim=True)
-    return x / norm.clamp_min(eps)
+    This is the one definition of L2 normalisation in LICNN (:mod:`licnn.reference` writes
+    the same one out per map). Each map is first divided by its largest absolute value, so
+    the sum of squares neither underflows for tiny maps (Max-C maps of a randomised network
+    reach norms of 1e-20 and below) nor overflows for huge ones; no lower bound is put on
+    the norm. A map that is zero everywhere has no direction and stays zero: after
+    normalisation its LIZ means are 0, its inhibition is ``a`` everywhere and its gate
+    keeps no location. The maps must be finite (checked by the callers).
+    """
+    scale = x.abs().amax(dim=(-2, -1), keepdim=True)
+    nonzero = scale > 0
+    y = x / torch.where(nonzero, scale, torch.ones_like(scale))
+    # After the scaling the largest entry is +-1, so a non-zero map has a norm in [1, sqrt(HW)].
+    norm = torch.linalg.vector_norm(y, dim=(-2, -1), keepdim=True)
+    return y / torch.where(nonzero, norm, torch.ones_like(norm))
 
 
 @functools.cache

@@ -167,7 +167,7 @@ class _Benchmark:
         }
 
     def _inputs(self, records: Sequence[Record]) -> tuple[torch.Tensor, list[Image.Image]]:
-        images = [load_image(r.path, draft=False) for r in records]
+        images = [load_image(r.path, draft=False, orientation=False) for r in records]
         x = torch.stack([resize_input(self.model, im) for im in images])
         return x.to(self.model.device), images
 
@@ -457,7 +457,7 @@ class BoxBenchmark(_Benchmark):
         size = self.model.input_size
         images, maps, boxes = [], [], []
         for record in records:
-            image = load_image(record.path, draft=False)
+            image = load_image(record.path, draft=False, orientation=False)
             resized = image.resize((size, size), Image.Resampling.BILINEAR)
             scaled = scale_boxes(record.boxes, image.size, (size, size))
             for name in methods:

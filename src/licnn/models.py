@@ -22,7 +22,7 @@ from torch import nn
 from torchvision import transforms
 
 from licnn.errors import ModelError, WeightsError
-from licnn.gates import RELU_FAMILY, GatePoint, find_gate_points
+from licnn.gates import RELU_FAMILY, GatePoint, check_gateable, find_gate_points
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
@@ -259,8 +259,14 @@ def wrap_model(
     activation_types: Sequence[type[nn.Module]] = RELU_FAMILY,
     weights: str = "user-supplied",
 ) -> LoadedModel:
-    """Wrap any image classifier with ReLU-family activations so LICNN can use it."""
-    gates = find_gate_points(module.eval(), input_size, activation_types)
+    """Wrap any image classifier with ReLU-family activations so LICNN can use it.
+
+    Raises :class:`ModelError` for a network LICNN cannot gate correctly (no ReLU-family
+    activation on a spatial map, other activation types beside them, or channels-last
+    activations; see :func:`licnn.gates.check_gateable`).
+    """
+    check_gateable(module.eval(), name, input_size, activation_types)
+    gates = find_gate_points(module, input_size, activation_types)
     return LoadedModel(
         name,
         module,

@@ -16,6 +16,7 @@ import torch
 import torch.nn.functional as F
 
 from licnn.config import LICNNConfig
+from licnn.errors import InputError
 from licnn.gates import GateHooks
 from licnn.lateral_inhibition import distance_weights
 from licnn.models import LoadedModel
@@ -38,8 +39,16 @@ class Trace:
 
 
 def _norm(x: torch.Tensor) -> torch.Tensor:
-    n = torch.sqrt((x * x).sum())
-    return x / n if n > 0 else x
+    """L2 normalisation as :func:`licnn.lateral_inhibition.l2_normalise` defines it, one map.
+
+    Divide by the largest absolute value first (no underflow of tiny maps, no overflow of
+    huge ones), then by the norm; a map that is zero everywhere stays zero.
+    """
+    largest = x.abs().max()
+    if largest == 0:
+        return x
+    y = x / largest
+    return y / torch.sqrt((y * y).sum())
 
 
 def liz_patches(x: torch.Tensor, k: int) -> torch.Tensor:
@@ -65,6 +74,8 @@ def trace(
 ) -> Trace:
     """The attention map of ``image`` (3 x H x W, normalised) for class ``target``, with all steps."""
     cfg = config or LICNNConfig()
+    if not torch.isfinite(image).all():
+        raise InputError("the image contains NaN or infinite values")
     module, gates = model.module, model.gate_points
     x = image.unsqueeze(0)
     with GateHooks(module, gates) as hooks:

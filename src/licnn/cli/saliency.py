@@ -87,7 +87,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         nargs="*",
         metavar="IMAGE",
         help="image files or folders (searched recursively for "
-        f"{', '.join(sorted(IMAGE_SUFFIXES))})",
+        f"{', '.join(sorted(IMAGE_SUFFIXES))}); an EXIF orientation tag (phone photos) "
+        "is applied, as image viewers do",
     )
     parser.add_argument(
         "--dataset", metavar="NAME", help="the images of a fetched dataset (see: licnn data list)"

@@ -48,8 +48,8 @@ $(STAMP): $(LOCK) pyproject.toml
 	  echo "creating $(VENV) with $(PYTHON)"; rm -rf $(VENV); $(PYTHON) -m venv $(VENV); \
 	fi
 	$(BIN)/python -m pip install --quiet -r $(LOCK)
-	@# Three OpenCV distributions (Quantus and pysodmetrics need the plain ones, licnn the
-	@# contrib build for cv2.saliency) write the same cv2 package: the contrib one goes last.
+	@# OpenCV distributions (Quantus needs the plain one, licnn the contrib build for
+	@# cv2.saliency) write the same cv2 package: the contrib one goes last.
 	$(BIN)/python -m pip install --quiet --no-deps --force-reinstall \
 	  $$(grep -E '^opencv-contrib-python-headless==' $(LOCK) | cut -d' ' -f1)
 	$(BIN)/python -m pip install --quiet --no-deps -e .

@@ -260,3 +260,44 @@ def influence_record(item: Influence, class_names: Sequence[str]) -> dict[str, o
         "control_correlation": item.control_correlation,
         "label_gain": item.label_gain,
     }
+
+
+def box_kinds(
+    model: LoadedModel,
+    records: Sequence,
+    wrong_classes: ArrayLike,
+    config: LICNNConfig | None = None,
+    batch_size: int = 8,
+    threshold: float = OUTSIDE_THRESHOLD,
+) -> list[dict[str, object]]:
+    """The kind rule with the ground-truth boxes as the object, for images that have boxes.
+
+    For each image, the LICNN attention map of its wrong class (e.g. the original's top-1)
+    is made on the crop; kind 1 when more than ``threshold`` of its positive energy lies
+    outside the union of the boxes (carried into the crop), else kind 2. Images without
+    boxes are left out.
+    """
+    from licnn.imaging.masks import box_mask, crop_boxes
+
+    wrong = np.asarray(wrong_classes, dtype=np.int64).ravel()
+    keep = [i for i, r in enumerate(records) if r.boxes is not None and np.asarray(r.boxes).size]
+    if not keep:
+        return []
+    chosen = [records[i] for i in keep]
+    maps = _attention_maps(model, chosen, wrong[keep][:, None], config, batch_size)
+    rows = []
+    for record, cls, attention in zip(chosen, wrong[keep], maps, strict=True):
+        size = load_image(record.path).size
+        boxes = crop_boxes(record.boxes, size, model.resize_size, model.input_size)
+        mask = box_mask(attention[0].shape, boxes)
+        share = outside_share(attention[0], mask)
+        rows.append(
+            {
+                "key": record.key,
+                "wrong_class": int(cls),
+                "box_area": float(mask.mean()),
+                "outside_boxes": share,
+                "kind": 1 if share > threshold else 2,
+            }
+        )
+    return rows

@@ -198,3 +198,81 @@ def influence_figure(
             spine.set_visible(False)
     fig.suptitle(title)
     return fig
+
+
+#: Line colours of the mask sources in the mask-area figures.
+SOURCE_COLOURS = {
+    "licnn": "tab:red",
+    "grad_cam": "tab:purple",
+    "disc": "tab:blue",
+    "shuffled": "tab:olive",
+    "blob": "tab:gray",
+    "boxes": "black",
+}
+
+
+def mask_area_figure(summary: Mapping[str, Any], title: str, radius: int = 10) -> Figure:
+    """Accuracy against mask area per mask source: rows background/object, columns top-1/top-5.
+
+    ``summary`` is :func:`licnn.experiments.blur.mask_area.summarise_mask_area`'s. Lines join
+    the fixed shares (95% Wilson intervals shaded); a star marks each source at the seed
+    threshold's area; the boxes are one point at their own area; the dashed line is the
+    original image's accuracy.
+    """
+    from licnn.experiments.blur.mask_area import SEED, SOURCE_LABELS, curve
+
+    fig = Figure(figsize=(10, 7.5), layout="constrained")
+    axes = fig.subplots(2, 2, sharex=True, sharey=True)
+    for row, kind in enumerate(("background", "object")):
+        variant = f"{kind}_r{radius:g}"
+        for col, metric in enumerate(("top1", "top5")):
+            ax = axes[row, col]
+            base = summary["original"][metric]["accuracy"]
+            ax.axhline(base, color="k", linestyle="--", linewidth=1, label="original")
+            for source, points in summary["sources"].items():
+                colour = SOURCE_COLOURS.get(source, None)
+                label = SOURCE_LABELS.get(source, source)
+                line = curve(summary, source, variant, metric)
+                if source == "boxes":
+                    cell = points.get("own", {}).get(variant)
+                    if cell:
+                        acc = cell[metric]["accuracy"]
+                        low, high = cell[metric]["ci"]
+                        ax.errorbar(
+                            cell["area"],
+                            acc,
+                            yerr=[[acc - low], [high - acc]],
+                            fmt="s",
+                            color=colour,
+                            label=f"{label} (own area)",
+                        )
+                    continue
+                if line["area"].size:
+                    ax.plot(line["area"], line["accuracy"], "o-", color=colour, label=label)
+                    ax.fill_between(
+                        line["area"], line["low"], line["high"], color=colour, alpha=0.15
+                    )
+                seed_cell = points.get(SEED, {}).get(variant)
+                if seed_cell:
+                    ax.plot(
+                        seed_cell["area"],
+                        seed_cell[metric]["accuracy"],
+                        "*",
+                        color=colour,
+                        markersize=13,
+                        markeredgecolor="k",
+                    )
+            ax.set_title(f"{kind} blurred (r={radius:g}), {metric.replace('top', 'top-')}")
+            ax.set_xlim(0, 1)
+            ax.set_ylim(0, 1)
+            ax.grid(alpha=0.3)
+            if row == 1:
+                ax.set_xlabel("mask area (share of the crop, mean over images)")
+            if col == 0:
+                ax.set_ylabel("accuracy")
+    handles, labels = axes[0, 0].get_legend_handles_labels()
+    handles.append(axes[0, 0].plot([], [], "*", color="w", markeredgecolor="k", markersize=13)[0])
+    labels.append("at the seed threshold's area")
+    fig.legend(handles, labels, loc="outside lower center", ncol=4, fontsize="small")
+    fig.suptitle(title)
+    return fig

@@ -1,0 +1,1 @@
+"""Experiments of the report (the layered layout; see COMMON layout)."""

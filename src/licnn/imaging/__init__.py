@@ -1,0 +1,1 @@
+"""Images, masks and blur."""

@@ -1,0 +1,138 @@
+"""Mask-area experiment: masks of one image, the paired statistics, and the runner's resume."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+import licnn.experiments.blur.mask_area as ma
+from licnn.data import load_dataset
+from licnn.imaging import masks as mk
+from licnn.models import wrap_model
+
+
+class TinyCNN(nn.Module):
+    """A small seeded CNN with 1000 outputs (as in test_blur_experiment)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        generator = torch.Generator().manual_seed(0)
+        self.features = nn.Sequential(
+            nn.Conv2d(3, 8, 3, stride=4, padding=1),
+            nn.ReLU(),
+            nn.Conv2d(8, 16, 3, stride=2, padding=1),
+            nn.ReLU(),
+        )
+        self.head = nn.Linear(16, 1000)
+        with torch.no_grad():
+            for p in self.parameters():
+                p.copy_(torch.randn(p.shape, generator=generator) * 0.3)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.head(self.features(x).mean(dim=(2, 3)))
+
+
+SMALL = ma.Grid(
+    areas=(0.3,), radii={"licnn": (10,), "disc": (10,), "shuffled": (10,), "boxes": (10,)}
+)
+
+
+def test_grid_lists_every_variant_and_refuses_bad_input():
+    assert SMALL.points("licnn") == ("q0.3", "seed") and SMALL.points("boxes") == ("own",)
+    assert len(SMALL.variants()) == 2 * (3 * 2 + 1)
+    with pytest.raises(ValueError, match="unknown mask sources"):
+        ma.Grid(radii={"nope": (10,)})
+    with pytest.raises(ValueError, match="areas"):
+        ma.Grid(areas=(1.0,))
+
+
+def test_image_masks_match_areas_at_the_seed_point():
+    y, x = np.mgrid[0:20, 0:20]
+    saliency = np.exp(-((y - 5.0) ** 2 + (x - 6.0) ** 2) / 20)
+    partner = np.exp(-((y - 15.0) ** 2 + (x - 14.0) ** 2) / 20)
+    masks = ma.image_masks(SMALL, saliency, saliency, partner, seed=1, boxes=[[0, 0, 10, 5]])
+    seed_area = mk.threshold_mask(saliency).mean()
+    for source in ("licnn", "disc", "shuffled"):
+        assert masks[(source, "seed")].mean() == pytest.approx(seed_area, abs=1 / 400)
+        assert masks[(source, "q0.3")].sum() == 120
+    assert masks[("licnn", "q0.3")][5, 6] and not masks[("licnn", "q0.3")][15, 14]
+    assert masks[("shuffled", "q0.3")][15, 14] and masks[("disc", "q0.3")][10, 10]
+    assert masks[("boxes", "own")].sum() == 50
+    no_boxes = ma.image_masks(SMALL, saliency, saliency, partner, seed=1)
+    assert ("boxes", "own") not in no_boxes
+
+
+def test_paired_difference_and_exact_mcnemar():
+    a = np.array([1, 1, 1, 1, 0, 0, 1, 1], dtype=bool)
+    b = np.array([0, 0, 0, 1, 0, 1, 1, 1], dtype=bool)
+    out = ma.paired_difference(a, b)
+    assert out["difference"] == pytest.approx(-2 / 8)
+    assert out["ci"][0] <= -0.25 <= out["ci"][1]
+    assert out["mcnemar"] == {"a_only": 3, "b_only": 1, "p_value": pytest.approx(0.625)}
+    same = ma.paired_difference(a, a)
+    assert same["difference"] == 0 and same["ci"] == [0.0, 0.0]
+    assert same["mcnemar"]["p_value"] == 1.0
+    with pytest.raises(ValueError):
+        ma.paired_difference(a, b[:3])
+
+
+def test_subset_grows_by_extension():
+    records = list(range(10))
+    assert ma.subset(records, 4, seed=2) == ma.subset(records, 7, seed=2)[:4]
+    assert sorted(ma.subset(records, None)) == records
+    with pytest.raises(ValueError):
+        ma.subset(records, 1)
+
+
+@pytest.fixture(scope="module")
+def tiny():
+    return wrap_model(TinyCNN(), name="tiny-test-cnn")
+
+
+def test_interrupted_run_resumes(tiny, fetched_data, tmp_path, monkeypatch):
+    images = load_dataset("imagenet-val-1300", root=fetched_data, limit=3)
+    real = ma._classify
+    calls = {"n": 0}
+
+    def classify_then_fail(*args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] > 1:
+            raise KeyboardInterrupt  # stopped during the second image
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(ma, "_classify", classify_then_fail)
+    with pytest.raises(KeyboardInterrupt):
+        ma.run_mask_area(tiny, images, SMALL, cache_root=tmp_path, progress=False)
+    monkeypatch.setattr(ma, "_classify", real)
+    resumed = ma.run_mask_area(tiny, images, SMALL, cache_root=tmp_path, progress=False)
+    assert resumed.n_computed == 2
+    again = ma.run_mask_area(tiny, images, SMALL, cache_root=tmp_path, progress=False)
+    assert again.n_computed == 0
+    for name, logits in again.logits.items():
+        np.testing.assert_array_equal(logits, resumed.logits[name])
+    assert len(resumed.logits) == len(SMALL.variants())
+    # blurring changes the logits; boxes exist for these images
+    name = ma.variant_name("licnn", "q0.3", "object", 10)
+    assert not np.allclose(resumed.logits[name], resumed.original, atol=1e-3)
+    assert resumed.present(ma.variant_name("boxes", "own", "object", 10)).all()
+    summary = ma.summarise_mask_area(resumed)
+    cell = summary["sources"]["disc"]["q0.3"]["object_r10"]
+    assert cell["area"] == pytest.approx(0.3, abs=1e-3) and cell["n"] == 3
+    assert "vs_licnn" in cell["top5"] and "vs_original" in cell["top1"]
+    curve = ma.curve(summary, "licnn", "background_r10", "top1")
+    assert curve["area"].tolist() == [pytest.approx(0.3, abs=1e-3)]
+
+
+def test_box_kinds_follow_the_share_outside_the_boxes(tiny, fetched_data):
+    from licnn.background import box_kinds
+
+    records = list(load_dataset("imagenet-val-1300", root=fetched_data, limit=2).records)
+    rows = box_kinds(tiny, records, [1, 2], threshold=0.5)
+    assert [r["key"] for r in rows] == [r.key for r in records]
+    for row in rows:
+        assert 0 < row["box_area"] <= 1 and 0 <= row["outside_boxes"] <= 1
+        assert row["kind"] == (1 if row["outside_boxes"] > 0.5 else 2)
+    everything = box_kinds(tiny, records, [1, 2], threshold=1.0)
+    assert all(r["kind"] == 2 for r in everything)

@@ -136,3 +136,30 @@ def test_box_kinds_follow_the_share_outside_the_boxes(tiny, fetched_data):
         assert row["kind"] == (1 if row["outside_boxes"] > 0.5 else 2)
     everything = box_kinds(tiny, records, [1, 2], threshold=1.0)
     assert all(r["kind"] == 2 for r in everything)
+    # with the blur's masks: an empty mask puts all energy outside it, a full one none
+    shape = (tiny.input_size, tiny.input_size)
+    masks = [np.zeros(shape, bool), np.ones(shape, bool)]
+    both = box_kinds(tiny, records, [1, 2], masks=masks)
+    assert [r["mask_kind"] for r in both] == [1, 2]
+    assert both[0]["outside_mask"] == pytest.approx(1.0) and both[1]["outside_mask"] == 0.0
+    assert [r["kind"] for r in both] == [r["kind"] for r in rows]
+    with pytest.raises(ValueError, match="one mask per record"):
+        box_kinds(tiny, records, [1, 2], masks=masks[:1])
+
+
+def test_blur_experiment_and_mask_area_share_one_maps_pass(tmp_path, fetched_data):
+    """The seed protocol's runner fills the maps cache; the mask-area runner then makes no map."""
+    from licnn.blur_experiment import item_name, run_blur_experiment
+    from licnn.experiments.blur.maps import image_maps
+
+    tiny = wrap_model(TinyCNN(), name="tiny-mask-area-cnn")
+    images = load_dataset("imagenet-samples-1000", root=fetched_data, limit=3)
+    blur = run_blur_experiment(tiny, images, radii=(10,), cache_root=tmp_path, progress=False)
+    assert blur.n_computed == 3
+    records = list(images.records)
+    again = image_maps(tiny, records, [item_name(r) for r in records], cache_root=tmp_path)
+    assert again.n_computed == 0
+    # the blur runner's masks are the seed threshold of those cached maps
+    for i, item in enumerate(blur.items):
+        saliency = np.asarray(again.entries[item]["saliency"])
+        np.testing.assert_array_equal(blur.mask(i), mk.threshold_mask(saliency))

@@ -269,35 +269,45 @@ def box_kinds(
     config: LICNNConfig | None = None,
     batch_size: int = 8,
     threshold: float = OUTSIDE_THRESHOLD,
+    masks: Sequence[ArrayLike] | None = None,
 ) -> list[dict[str, object]]:
     """The kind rule with the ground-truth boxes as the object, for images that have boxes.
 
     For each image, the LICNN attention map of its wrong class (e.g. the original's top-1)
     is made on the crop; kind 1 when more than ``threshold`` of its positive energy lies
     outside the union of the boxes (carried into the crop), else kind 2. Images without
-    boxes are left out.
+    boxes are left out. With ``masks`` (one salient mask per record, as the blur used), each
+    row also has the rule applied to that mask (``outside_mask``, ``mask_kind``), so the two
+    definitions of "object" can be compared on the same maps.
     """
     from licnn.imaging.masks import box_mask, crop_boxes
 
     wrong = np.asarray(wrong_classes, dtype=np.int64).ravel()
+    if masks is not None and len(masks) != len(records):
+        raise ValueError(f"need one mask per record, got {len(masks)} for {len(records)}")
     keep = [i for i, r in enumerate(records) if r.boxes is not None and np.asarray(r.boxes).size]
     if not keep:
         return []
     chosen = [records[i] for i in keep]
     maps = _attention_maps(model, chosen, wrong[keep][:, None], config, batch_size)
     rows = []
-    for record, cls, attention in zip(chosen, wrong[keep], maps, strict=True):
+    for i, record, cls, attention in zip(keep, chosen, wrong[keep], maps, strict=True):
         size = load_image(record.path).size
         boxes = crop_boxes(record.boxes, size, model.resize_size, model.input_size)
         mask = box_mask(attention[0].shape, boxes)
         share = outside_share(attention[0], mask)
-        rows.append(
-            {
-                "key": record.key,
-                "wrong_class": int(cls),
-                "box_area": float(mask.mean()),
-                "outside_boxes": share,
-                "kind": 1 if share > threshold else 2,
-            }
-        )
+        row: dict[str, object] = {
+            "key": record.key,
+            "wrong_class": int(cls),
+            "box_area": float(mask.mean()),
+            "outside_boxes": share,
+            "kind": 1 if share > threshold else 2,
+        }
+        if masks is not None:
+            salient = np.asarray(masks[i], dtype=bool)
+            mask_share = outside_share(attention[0], salient)
+            row["mask_area"] = float(salient.mean())
+            row["outside_mask"] = mask_share
+            row["mask_kind"] = 1 if mask_share > threshold else 2
+        rows.append(row)
     return rows

@@ -41,6 +41,7 @@ from licnn.config import LICNNConfig
 from licnn.data.datasets import Dataset, Record
 from licnn.errors import ImageError
 from licnn.evaluate import topk_hits
+from licnn.experiments.blur.maps import image_maps, maps_key
 from licnn.images import load_image
 from licnn.models import LoadedModel
 from licnn.stats import mcnemar, mean_ci, proportion_ci
@@ -50,7 +51,7 @@ ERASED = "background_erased"
 
 #: Cache experiment name; bump :data:`CACHE_VERSION` when what an entry holds changes.
 CACHE_EXPERIMENT = "blur-experiment"
-CACHE_VERSION = 1
+CACHE_VERSION = 2
 
 #: Saliency maps are the sum of this many top classes' attention maps (the seed's top-5).
 TOP_K = 5
@@ -300,6 +301,7 @@ def cache_key(
     """Everything a cache entry depends on (the dataset is not: entries are per image file)."""
     return {
         "version": CACHE_VERSION,
+        "maps": maps_key(model, config),
         "model": model.name,
         "weights_sha256": model.weights_sha256,
         "input_size": model.input_size,
@@ -327,10 +329,14 @@ def _classify(model: LoadedModel, batch: torch.Tensor, batch_size: int) -> torch
 
 @dataclass
 class _Computer:
-    """Computes the cache entries of a chunk of images (the ``compute`` of ResultCache.map)."""
+    """Computes the cache entries of a chunk of images (the ``compute`` of ResultCache.map).
+
+    The saliency maps come from :func:`licnn.experiments.blur.maps.image_maps` (``maps``),
+    which every blur experiment shares, so LICNN runs once per image.
+    """
 
     model: LoadedModel
-    explainer: LICNN
+    maps: Mapping[str, Mapping[str, np.ndarray]]
     records: Mapping[str, Record]
     radii: Sequence[int]
     erase_fill: tuple[int, int, int]
@@ -342,6 +348,9 @@ class _Computer:
         entries: dict[str, dict[str, Any]] = {}
         crops: dict[str, Image.Image] = {}
         for item in items:
+            if "error" in self.maps[item]:
+                entries[item] = {"error": np.asarray(self.maps[item]["error"])}
+                continue
             try:
                 crops[item] = self.model.crop(load_image(self.records[item].path))
             except ImageError as exc:
@@ -353,9 +362,7 @@ class _Computer:
     def _compute(self, crops: Mapping[str, Image.Image]) -> dict[str, dict[str, Any]]:
         names = list(crops)
         model = self.model
-        x = torch.stack([model.normalise(crops[n]) for n in names]).to(model.device)
-        result = self.explainer.explain(x, top_k=TOP_K)
-        saliency = result.saliency.float().cpu().numpy()
+        saliency = [np.asarray(self.maps[n]["saliency"], dtype=np.float32) for n in names]
         masks = [salient_mask(s) for s in saliency]
         tensors = []
         for name, mask in zip(names, masks, strict=True):
@@ -374,8 +381,8 @@ class _Computer:
                 "mask_bits": np.packbits(masks[i]),
                 "mask_shape": np.array(masks[i].shape, dtype=np.int64),
                 "mask_share": np.float64(masks[i].mean()),
-                "saliency_classes": result.classes[i].cpu().numpy().astype(np.int64),
-                "saliency_probabilities": result.probabilities[i].float().cpu().numpy(),
+                "saliency_classes": np.asarray(self.maps[name]["saliency_classes"], np.int64),
+                "saliency_probabilities": np.asarray(self.maps[name]["saliency_probabilities"]),
             }
             # The map itself (float16) only where the original is wrong at top-1 over the 1000
             # classes: the only images the background-influence analysis can pick.
@@ -537,8 +544,9 @@ def run_blur_experiment(
     """The blur experiment on the first ``limit`` images of ``dataset`` (all by default).
 
     Images already in the cache are read back; the others are computed ``batch_size`` at a
-    time (LICNN saliency, mask, variants, classification in chunks of ``classify_batch``)
-    and stored as they finish, so a run stopped half-way resumes where it stopped. Files
+    time (mask from the shared LICNN saliency maps of
+    :func:`licnn.experiments.blur.maps.image_maps`, variants, classification in chunks of
+    ``classify_batch``) and stored as they finish, so a run stopped half-way resumes where it stopped. Files
     that cannot be read are skipped and listed in :attr:`BlurResults.skipped`. The progress
     bar shows unless ``progress`` is False, or None with ``TQDM_DISABLE`` set (as in the
     book's kernels).
@@ -554,9 +562,19 @@ def run_blur_experiment(
     cache = ResultCache(
         CACHE_EXPERIMENT, cache_key(model, config, radii, erase_fill), root=cache_root
     )
-    explainer = LICNN(model, config, batch_size=batch_size)
-    computer = _Computer(model, explainer, by_item, radii, erase_fill, classify_batch)
     start = time.perf_counter()
+    todo = [item for item in by_item if item not in cache]
+    maps = image_maps(
+        model,
+        [by_item[i] for i in todo],
+        todo,
+        config,
+        batch_size,
+        cache_root,
+        progress,
+        f"{dataset.name} maps",
+    )
+    computer = _Computer(model, maps.entries, by_item, radii, erase_fill, classify_batch)
     entries = cache.map(
         by_item, computer, batch_size=batch_size, desc=dataset.name, progress=progress
     )

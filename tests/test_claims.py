@@ -75,3 +75,13 @@ def test_template_numbers_come_from_results(tmp_path: Path) -> None:
     assert text.startswith("n 9, low 0.65\n- **blurring lowers accuracy**")
     with pytest.raises(DataError, match="no 'blurred.nope'"):
         render_template("[[06_blur_experiments:blurred.nope]]", claims, results)
+
+
+def test_lookup_follows_keys_that_hold_dots():
+    from licnn.claims import lookup
+
+    data = {"sources": {"licnn": {"q0.3": {"object_r10": {"n": 5}}}}, "a": [{"b": 1}]}
+    assert lookup(data, "sources.licnn.q0.3.object_r10.n") == 5
+    assert lookup(data, "a.0.b") == 1
+    with pytest.raises(DataError, match="no key 'q0'"):
+        lookup(data, "sources.licnn.q0.4.object_r10")

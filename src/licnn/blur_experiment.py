@@ -343,7 +343,7 @@ class _Computer:
     classify_batch: int
     computed: list[str] = field(default_factory=list)
 
-    def __call__(self, items: list[str]) -> list[dict[str, Any]]:
+    def __call__(self, items: list[str]) -> list[Mapping[str, Any]]:
         self.computed.extend(items)
         entries: dict[str, dict[str, Any]] = {}
         crops: dict[str, Image.Image] = {}
@@ -369,8 +369,8 @@ class _Computer:
             variants = image_variants(crops[name], mask, self.radii, self.erase_fill)
             tensors += [model.normalise(v) for v in variants.values()]
         n_variants = len(tensors) // len(names)
-        logits = _classify(model, torch.stack(tensors), self.classify_batch)
-        logits = logits.reshape(len(names), n_variants, -1).numpy()
+        scores = _classify(model, torch.stack(tensors), self.classify_batch)
+        logits = scores.reshape(len(names), n_variants, -1).numpy()
         entries = {}
         for i, name in enumerate(names):
             label = self.records[name].label

@@ -107,7 +107,7 @@ def share_histogram(
     """Distributions of shares in [0, 1] (one histogram per set), with an optional threshold line."""
     fig = Figure(figsize=(7.0, 3.8), layout="constrained")
     ax = fig.subplots()
-    edges = np.linspace(0.0, 1.0, bins + 1)
+    edges = np.linspace(0.0, 1.0, bins + 1).tolist()
     for name, values in shares.items():
         values = np.asarray(values, dtype=float)
         ax.hist(

@@ -50,15 +50,30 @@ class Judged:
 
 
 def lookup(data: Any, path: str) -> Any:
-    """The value at dotted ``path`` in ``data``; keys may hold spaces and hyphens, not dots."""
+    """The value at dotted ``path`` in ``data``.
+
+    Keys may hold spaces and hyphens, and dots too (``q0.3``): where a part is not a key,
+    it is joined with the parts after it, the shortest join that is a key winning.
+    """
     node = data
-    for part in path.split("."):
+    parts = path.split(".")
+    i = 0
+    while i < len(parts):
+        part = parts[i]
         if isinstance(node, list) and part.isdigit() and int(part) < len(node):
             node = node[int(part)]
+            i += 1
             continue
-        if not isinstance(node, dict) or part not in node:
+        if not isinstance(node, dict):
             raise DataError(f"results have no {path!r} (no key {part!r}): fix book/claims.yml")
-        node = node[part]
+        for j in range(i + 1, len(parts) + 1):
+            key = ".".join(parts[i:j])
+            if key in node:
+                node = node[key]
+                i = j
+                break
+        else:
+            raise DataError(f"results have no {path!r} (no key {part!r}): fix book/claims.yml")
     return node
 
 

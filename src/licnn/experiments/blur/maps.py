@@ -81,8 +81,8 @@ class _MapComputer:
             saliency = result.saliency.float().cpu().numpy()
             logits = result.logits.float().cpu()
             predicted = logits.argmax(dim=1)
-            cam = make_method("grad_cam", self.model).attribute(x, predicted.to(x.device))
-            cam = cam.detach().float().cpu().numpy()
+            cam_maps = make_method("grad_cam", self.model).attribute(x, predicted.to(x.device))
+            cam = cam_maps.detach().float().cpu().numpy()
             for i, name in enumerate(names):
                 label = self.records[name].label
                 entries[name] = {

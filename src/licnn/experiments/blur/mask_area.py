@@ -285,8 +285,8 @@ class _Computer:
     classify_batch: int
     computed: list[str] = field(default_factory=list)
 
-    def __call__(self, items: list[str]) -> list[dict[str, Any]]:
-        out = []
+    def __call__(self, items: list[str]) -> list[Mapping[str, Any]]:
+        out: list[Mapping[str, Any]] = []
         for item in items:
             self.computed.append(item)
             out.append(self._one(item))

@@ -23,5 +23,6 @@ class CentrePrior(AttributionMethod):
     uses_model = False
 
     def _attribute(self, inputs: torch.Tensor, target: torch.Tensor | None) -> torch.Tensor:
-        base = torch.from_numpy(centre_prior(tuple(inputs.shape[-2:])).astype(np.float32))
+        height, width = inputs.shape[-2:]
+        base = torch.from_numpy(centre_prior((height, width)).astype(np.float32))
         return base.expand(inputs.shape[0], -1, -1).clone()

@@ -9,7 +9,7 @@ The public surface, imported on first use so that ``import licnn`` alone loads n
 - :class:`LICNNConfig` (:mod:`licnn.config`): its settings, the seed paper's text by default;
 - :func:`load_model` / :func:`wrap_model` (:mod:`licnn.models`): a classifier by name, or any
   ``nn.Module`` with ReLU-family activations, with its gate points;
-- :func:`make_method` (:mod:`licnn.baselines`): LICNN and the baseline attribution methods
+- :func:`make_method` (:mod:`licnn.methods`): LICNN and the baseline attribution methods
   behind one ``attribute(inputs, target)``;
 - :func:`quantus_explain` and :class:`LICNNAttribution` (:mod:`licnn.faces`): a Quantus
   ``explain_func`` and a Captum ``Attribution``.
@@ -32,7 +32,7 @@ _PUBLIC = {
     "LICNNConfig": "licnn.config",
     "load_model": "licnn.models",
     "wrap_model": "licnn.models",
-    "make_method": "licnn.baselines",
+    "make_method": "licnn.methods",
     "quantus_explain": "licnn.faces",
     "LICNNAttribution": "licnn.faces",
 }
@@ -50,9 +50,9 @@ __all__ = [
 
 if TYPE_CHECKING:
     from licnn.attention import LICNN
-    from licnn.baselines import make_method
     from licnn.config import LICNNConfig
     from licnn.faces import LICNNAttribution, quantus_explain
+    from licnn.methods import make_method
     from licnn.models import load_model, wrap_model
 
 

@@ -1,7 +1,7 @@
 """LICNN in the field's evaluation tools: a Quantus ``explain_func`` and a Captum attribution.
 
 Quantus (0.6) and Captum's metrics do not know LICNN; these two faces let them score its maps
-(and every other method :func:`licnn.baselines.make_method` builds) beside their own methods.
+(and every other method :func:`licnn.methods.make_method` builds) beside their own methods.
 
 - :func:`quantus_explain` is an ``explain_func`` for Quantus metrics. Quantus calls it as
   ``explain_func(model=module, inputs=x, targets=y, **explain_func_kwargs)`` with the
@@ -20,9 +20,10 @@ layer); a plain module is wrapped with the gate points of ``licnn_model`` when o
 randomised copies Quantus makes keep the original's gate points and Grad-CAM layer), and is
 otherwise probed once with an input of the inputs' size (:func:`licnn.gates.find_gate_points`).
 
-The inputs are the model's preprocessed images (:meth:`LoadedModel.preprocess`). Class-free
-methods (``licnn_saliency``, ``centre_prior``) do not use the target: Quantus always passes
-one, so it is accepted and has no effect there. ``target=None`` means the predicted class.
+The inputs are the model's preprocessed images (:meth:`LoadedModel.preprocess`). The target
+follows :class:`licnn.methods.AttributionMethod`'s convention: ``target=None`` means the
+predicted class, and class-free methods (``licnn_saliency``, ``centre_prior``) accept a
+target and do not use it (Quantus always passes one).
 """
 
 from __future__ import annotations
@@ -30,7 +31,6 @@ from __future__ import annotations
 import dataclasses
 import warnings
 import weakref
-from collections.abc import Sequence
 from typing import Any, Literal
 
 import numpy as np
@@ -38,18 +38,17 @@ import torch
 from torch import nn
 from tqdm import TqdmWarning
 
-with warnings.catch_warnings():  # captum imports tqdm.auto (see licnn.baselines)
+with warnings.catch_warnings():  # captum imports tqdm.auto (see licnn.methods._captum)
     warnings.simplefilter("ignore", TqdmWarning)
     from captum.attr import Attribution
 
-from licnn.baselines import CLASS_FREE, AttributionMethod, make_method
 from licnn.config import LICNNConfig
 from licnn.errors import ModelError
 from licnn.gates import GatePoint, find_gate_points
+from licnn.methods import Target, make_method
 from licnn.models import LoadedModel
 
 Channels = Literal["input", "one"]
-Target = int | Sequence[int] | np.ndarray | torch.Tensor | None
 
 _CONFIG_FIELDS = tuple(f.name for f in dataclasses.fields(LICNNConfig))
 #: The gate points of plain modules already probed, per input size. Keys are held weakly and
@@ -117,33 +116,6 @@ def _config(config: LICNNConfig | None, changes: dict[str, Any], where: str) -> 
     return base.replace(**changes) if changes else base
 
 
-def _predicted(module: nn.Module, x: torch.Tensor) -> torch.Tensor:
-    with torch.no_grad():
-        return module(x).argmax(dim=1)
-
-
-def _targets(target: Target, x: torch.Tensor, module: nn.Module) -> torch.Tensor:
-    """One class per image as a long tensor: ``target`` broadcast, or the predicted class."""
-    if target is None:
-        return _predicted(module, x)
-    if isinstance(target, np.ndarray):
-        target = torch.from_numpy(np.asarray(target).astype(np.int64))
-    t = torch.as_tensor(target, dtype=torch.long, device=x.device).reshape(-1)
-    if t.numel() == 1:
-        return t.expand(x.shape[0])
-    if t.numel() != x.shape[0]:
-        raise ValueError(f"target has {t.numel()} classes for {x.shape[0]} images")
-    return t
-
-
-def _maps(method: AttributionMethod, x: torch.Tensor, target: Target, module: nn.Module):
-    """``N x H x W`` maps of ``method`` for ``x``; class-free methods get no target."""
-    if method.name in CLASS_FREE:
-        dummy = torch.zeros(x.shape[0], dtype=torch.long, device=x.device)
-        return method.attribute(x, dummy)
-    return method.attribute(x, _targets(target, x, module))
-
-
 def quantus_explain(
     model: LoadedModel | nn.Module,
     inputs: np.ndarray | torch.Tensor,
@@ -184,8 +156,8 @@ def quantus_explain(
         )
     x = x.to(device=param.device, dtype=param.dtype)
     explainer = make_method(method, loaded, cfg, ig_steps=ig_steps, batch_size=batch_size)
-    maps = _maps(explainer, x, targets, loaded.module)
-    return maps.unsqueeze(1).detach().float().cpu().numpy()
+    maps = explainer.attribute(x, targets, keepdim=True)
+    return maps.float().cpu().numpy()
 
 
 class LICNNAttribution(Attribution):
@@ -226,7 +198,7 @@ class LICNNAttribution(Attribution):
     @property
     def class_free(self) -> bool:
         """True when the maps do not depend on the target (the target is then unused)."""
-        return self.method in CLASS_FREE
+        return self._method.class_free
 
     def attribute(  # type: ignore[override]
         self,
@@ -251,6 +223,5 @@ class LICNNAttribution(Attribution):
             raise ValueError(f"channels must be 'input' or 'one', got {channels!r}")
         if inputs.dim() != 4:
             raise ValueError(f"inputs must be N x C x H x W, got shape {tuple(inputs.shape)}")
-        maps = _maps(self._method, inputs, target, self.model.module).unsqueeze(1)
-        maps = maps.to(inputs.dtype)
+        maps = self._method.attribute(inputs, target, keepdim=True).to(inputs.dtype)
         return maps.expand_as(inputs).contiguous() if channels == "input" else maps

@@ -39,27 +39,29 @@ from PIL import Image
 
 from licnn import metrics
 from licnn.attention import LICNN
-from licnn.baselines import (
-    CAPTUM_METHODS,
-    CLASS_FREE,
-    LABELS,
-    MAGNITUDE_METHODS,
-    METHODS,
-    AttributionMethod,
-    channels_last_copy,
-    make_method,
-)
+from licnn.baselines import MAGNITUDE_METHODS  # noqa: F401  (read as localisation.MAGNITUDE_METHODS)
 from licnn.cache import ResultCache, map_caches
 from licnn.config import LICNNConfig
 from licnn.data import Dataset, Record
 from licnn.images import load_image
+from licnn.methods import (
+    METHODS,
+    AttributionMethod,
+    channels_last_copy,
+    get_method_class,
+    make_method,
+    registered,
+)
+from licnn.methods import label as method_label
+from licnn.methods.licnn_attention import LICNNAttention
+from licnn.methods.licnn_saliency import LICNNSaliency
 from licnn.models import LoadedModel
 from licnn.stats import mean_ci, proportion_ci
 
 #: Methods of the box benchmark, in the order of the report's tables.
 BOX_METHODS = METHODS
 #: Methods of the salient-object benchmark (the saliency map stands for LICNN there).
-MASK_METHODS = tuple(m for m in METHODS if m != "licnn_attention")
+MASK_METHODS = tuple(m for m in METHODS if m != LICNNAttention.name)
 #: Integrated Gradients steps used here: 16 (Captum's default is 50) to keep the CPU cost down.
 IG_STEPS = 16
 #: Pointing-game tolerance in pixels of the 224 px map (Zhang et al. 2016).
@@ -199,11 +201,12 @@ class _Benchmark:
         """The attribution method ``name`` (one object per name and configuration).
 
         The Captum baselines share one channels-last copy of the network (faster on a CPU;
-        :func:`licnn.baselines.channels_last_copy`); the weights here never change.
+        :func:`licnn.methods.channels_last_copy`); the weights here never change.
         """
-        config = config if name.startswith("licnn") else None
+        cls = get_method_class(name)
+        config = config if cls.takes_config else None
         if (name, config) not in self._methods:
-            if name in CAPTUM_METHODS and self._captum_network is None:
+            if cls.uses_captum and self._captum_network is None:
                 self._captum_network = channels_last_copy(self.model.module)
             self._methods[(name, config)] = make_method(
                 name,
@@ -211,7 +214,7 @@ class _Benchmark:
                 config,
                 ig_steps=self.ig_steps,
                 batch_size=self.batch_size,
-                network=self._captum_network if name in CAPTUM_METHODS else None,
+                network=self._captum_network if cls.uses_captum else None,
             )
         return self._methods[(name, config)]
 
@@ -236,15 +239,16 @@ class _Benchmark:
         return sum(any(k not in cache for cache in caches) for k in self.keys)
 
     def _cache(self, method: str, role: str, config: LICNNConfig | None) -> ResultCache:
+        cls = get_method_class(method)
         key = self._base_key() | {
             "benchmark": self.kind,
             "method": method,
             "role": role,
-            "config": (config or LICNNConfig()).as_dict() if method.startswith("licnn") else None,
-            "ig_steps": self.ig_steps if method == "integrated_gradients" else None,
+            "config": (config or LICNNConfig()).as_dict() if cls.takes_config else None,
+            "ig_steps": self.ig_steps if cls.uses_ig_steps else None,
             "scoring_version": SCORING_VERSION,
         }
-        if method in CAPTUM_METHODS:
+        if cls.uses_captum:
             key["memory_format"] = "channels_last"
         return ResultCache(f"{self.kind}-{method}-{role}", key)
 
@@ -272,13 +276,10 @@ class _Benchmark:
         target: torch.Tensor,
         configs: Sequence[LICNNConfig | None],
     ) -> list[torch.Tensor]:
-        if method in ("licnn_attention", "licnn_saliency"):
+        explainer = self.method(method)
+        if isinstance(explainer, LICNNAttention):  # LICNN's maps, one call for all configs
             chosen = [c or LICNNConfig() for c in configs]
-            if method == "licnn_attention":
-                results = self._explainer.explain_configs(x, chosen, target=target, top_k=1)
-                return [r.attention[:, 0] for r in results]
-            # Told no class: the target is ignored.
-            return [r.saliency for r in self._explainer.explain_configs(x, chosen, top_k=5)]
+            return explainer.attribute_configs(x, chosen, target)
         return [self.method(method, c).attribute(x, target) for c in configs]
 
     def _shared_maps(
@@ -292,16 +293,17 @@ class _Benchmark:
         """
         target = torch.as_tensor(list(targets), dtype=torch.long, device=x.device)
         maps: dict[str, torch.Tensor] = {}
-        if "licnn_saliency" in methods and "licnn_attention" in methods:
-            top5 = self._explainer.explain(x, top_k=5)
-            maps["licnn_saliency"] = top5.saliency
+        attention, saliency = LICNNAttention.name, LICNNSaliency.name
+        if saliency in methods and attention in methods:
+            top5 = self._explainer.explain(x, top_k=LICNNSaliency.top_k)
+            maps[saliency] = top5.saliency
             found = top5.classes == target[:, None]
             rows = torch.arange(x.shape[0], device=x.device)
-            attention = top5.attention[rows, found.int().argmax(dim=1)]
+            found_maps = top5.attention[rows, found.int().argmax(dim=1)]
             missing = (~found.any(dim=1)).nonzero()[:, 0]
             if missing.numel():
-                attention[missing] = self._explainer.attribute(x[missing], target[missing])
-            maps["licnn_attention"] = attention
+                found_maps[missing] = self._explainer.attribute(x[missing], target[missing])
+            maps[attention] = found_maps
         for method in methods:
             if method not in maps:
                 maps[method] = self._maps_of(method, x, target, [None])[0]
@@ -352,7 +354,7 @@ class BoxBenchmark(_Benchmark):
     ) -> dict[str, np.ndarray]:
         """Per-image ``hit`` (bool), ``energy``, ``iou`` and ``target`` of ``method`` (arrays).
 
-        A class-free method (:data:`CLASS_FREE`) is computed once whatever the role. For
+        A class-free method (``class_free`` metadata) is computed once whatever the role. For
         ``role="pred"`` the images predicted right re-use the ``gt`` scores (same map).
         """
         return self.scores_configs(method, role, [config])[0]
@@ -361,7 +363,7 @@ class BoxBenchmark(_Benchmark):
         self, method: str, role: str, configs: Sequence[LICNNConfig | None]
     ) -> list[dict[str, np.ndarray]]:
         """:meth:`scores` under several LICNN configurations, computed together."""
-        if method in CLASS_FREE:
+        if _class_free(method):
             role = "any"
         elif role == "pred":
             for config in configs:
@@ -390,7 +392,7 @@ class BoxBenchmark(_Benchmark):
         """
         jobs = self._jobs(methods)
         caches = [self._cache(m, r, None) for m, r in jobs]
-        class_methods = [m for m in methods if m not in CLASS_FREE]
+        class_methods = [m for m in methods if not _class_free(m)]
 
         def compute(keys: list[str]) -> list[list[dict[str, Any]]]:
             records = [self._by_key[k] for k in keys]
@@ -419,7 +421,7 @@ class BoxBenchmark(_Benchmark):
 
     @staticmethod
     def _jobs(methods: Sequence[str]) -> list[tuple[str, str]]:
-        jobs = [(m, "any") if m in CLASS_FREE else (m, r) for m in methods for r in ("gt", "pred")]
+        jobs = [(m, "any") if _class_free(m) else (m, r) for m in methods for r in ("gt", "pred")]
         return list(dict.fromkeys(jobs))
 
     def _reuse_gt(self, method: str, config: LICNNConfig | None) -> None:
@@ -461,7 +463,7 @@ class BoxBenchmark(_Benchmark):
             resized = image.resize((size, size), Image.Resampling.BILINEAR)
             scaled = scale_boxes(record.boxes, image.size, (size, size))
             for name in methods:
-                target = self.target(record, "any" if name in CLASS_FREE else role)
+                target = self.target(record, "any" if _class_free(name) else role)
                 ((saliency,),), _ = self._maps(name, [record], [target], [config])
                 images.append(resized)
                 maps.append(saliency)
@@ -482,7 +484,7 @@ class MaskBenchmark(_Benchmark):
         self, method: str, configs: Sequence[LICNNConfig | None]
     ) -> list[dict[str, np.ndarray]]:
         """:meth:`scores` under several LICNN configurations, computed together."""
-        role = "any" if method in CLASS_FREE else "pred"
+        role = "any" if _class_free(method) else "pred"
 
         def compute(keys: list[str]) -> list[list[dict[str, Any]]]:
             records = [self._by_key[k] for k in keys]
@@ -519,7 +521,7 @@ class MaskBenchmark(_Benchmark):
 
     @staticmethod
     def _jobs(methods: Sequence[str]) -> list[tuple[str, str]]:
-        return [(m, "any" if m in CLASS_FREE else "pred") for m in methods]
+        return [(m, "any" if _class_free(m) else "pred") for m in methods]
 
     @staticmethod
     def score_map(
@@ -537,9 +539,14 @@ class MaskBenchmark(_Benchmark):
         }
 
 
+def _class_free(method: str) -> bool:
+    """Whether method ``method``'s map does not depend on the class (its metadata)."""
+    return get_method_class(method).class_free
+
+
 def _as_scored(method: str, maps: torch.Tensor) -> NDArray[np.float64]:
-    """Maps as float64 numpy, as magnitudes for the signed pixel-gradient methods."""
-    if method in MAGNITUDE_METHODS:
+    """Maps as float64 numpy, as magnitudes for the methods scored by ``|map|`` (metadata)."""
+    if get_method_class(method).magnitude:
         maps = maps.abs()
     return maps.float().cpu().numpy().astype(np.float64)
 
@@ -687,18 +694,20 @@ def box_table(summaries: Mapping[str, Mapping[str, Mapping[str, Any]]]) -> str:
     """Markdown table of :func:`summarise_boxes` results, ``summaries[method][role]``."""
     rows = []
     for method, roles in summaries.items():
+        # A name the registry does not know is labelled as itself, one row per class.
+        class_free = method in registered() and _class_free(method)
         for role, summary in roles.items():
             pg = summary["pointing_game"]
             rows.append(
                 [
-                    LABELS.get(method, method),
-                    "any (class-free)" if method in CLASS_FREE else ROLE_LABELS[role],
+                    method_label(method),
+                    "any (class-free)" if class_free else ROLE_LABELS[role],
                     interval(pg, "accuracy"),
                     interval(summary["energy_in_boxes"]),
                     interval(summary["box_iou"]),
                 ]
             )
-            if method in CLASS_FREE:
+            if class_free:
                 break
     header = ["method", "class explained", "pointing game", "energy in boxes", "box IoU"]
     return format_table(header, rows)
@@ -708,7 +717,7 @@ def mask_table(summaries: Mapping[str, Mapping[str, Any]]) -> str:
     """Markdown table of :func:`summarise_masks` results, ``summaries[method]``."""
     rows = [
         [
-            LABELS.get(method, method),
+            method_label(method),
             interval(summary["f_measure"], "max"),
             f"{summary['f_measure']['threshold']:.2f}",
             interval(summary["adaptive_f_measure"]),
@@ -747,7 +756,7 @@ def box_bars(summaries: Mapping[str, Mapping[str, Mapping[str, Any]]], title: st
                 capsize=2,
                 label=f"{ROLE_LABELS[role]} class",
             )
-        ax.set_xticks(x, [LABELS.get(m, m) for m in methods], rotation=35, ha="right")
+        ax.set_xticks(x, [method_label(m) for m in methods], rotation=35, ha="right")
         ax.set_ylabel(ylabel)
         ax.set_ylim(0, 1)
         ax.grid(axis="y", alpha=0.3)
@@ -780,11 +789,11 @@ def precision_recall_figure(
     for name, scores in curves.items():
         p = np.asarray(scores["precision"], dtype=np.float64).mean(axis=0)
         r = np.asarray(scores["recall"], dtype=np.float64).mean(axis=0)
-        label = LABELS.get(name, name)
-        (line,) = left.plot(r, p, label=label)
+        text = method_label(name)
+        (line,) = left.plot(r, p, label=text)
         f = _f_from_curves(p, r, beta2)
         thresholds = np.linspace(0.0, 1.0, f.size)
-        right.plot(thresholds, f, color=line.get_color(), label=label)
+        right.plot(thresholds, f, color=line.get_color(), label=text)
         best = int(np.argmax(f))
         right.plot(thresholds[best], f[best], "o", color=line.get_color())
     left.set(xlabel="recall", ylabel="precision", xlim=(0, 1), ylim=(0, 1))

@@ -38,19 +38,21 @@ from numpy.typing import NDArray
 from torch import nn
 from tqdm import tqdm
 
-from licnn.baselines import LABELS, METHODS, make_method
 from licnn.cache import ResultCache
 from licnn.config import LICNNConfig
 from licnn.data import Record
 from licnn.images import load_image
+from licnn.methods import METHODS, get_method_class, make_method
+from licnn.methods import label as method_label
 from licnn.models import LoadedModel
 from licnn.similarity import SIMILARITY_KEYS, compare_maps
 from licnn.stats import mean_ci
 
 #: The two tests of Adebayo et al.
 MODES = ("cascading", "independent")
-#: The methods the report checks, in its order (the centre prior has no weights to randomise).
-SANITY_METHODS = tuple(m for m in METHODS if m != "centre_prior")
+#: The methods the report checks, in its order: those whose map depends on the model (the
+#: centre prior has no weights to randomise).
+SANITY_METHODS = tuple(m for m in METHODS if get_method_class(m).uses_model)
 #: Readable names of the similarity measures, for figures and tables.
 METRIC_LABELS = {
     "spearman_abs": "Spearman rank correlation (absolute maps)",
@@ -676,7 +678,7 @@ def summary_table(
         for metric in metrics:
             entry = _entry(summary, name, metric, step, part)
             cells.append(f"{entry['mean']:.2f} [{entry['low']:.2f}, {entry['high']:.2f}]")
-        lines.append(f"| {LABELS.get(name, name)} | " + " | ".join(cells) + " |")
+        lines.append(f"| {method_label(name)} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 
@@ -688,7 +690,7 @@ def step_table(
     lines = ["| method | " + " | ".join(steps) + " |", "|---" * (len(steps) + 1) + "|"]
     for name in summary[part]:
         cells = [f"{_entry(summary, name, metric, step, part)['mean']:.2f}" for step in steps]
-        lines.append(f"| {LABELS.get(name, name)} | " + " | ".join(cells) + " |")
+        lines.append(f"| {method_label(name)} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 
@@ -729,7 +731,7 @@ def maps_figure(
         image,
         maps,
         titles=titles,
-        row_titles=[LABELS.get(m, m) for m in result.methods],
+        row_titles=[method_label(m) for m in result.methods],
         suptitle=title,
         overlay=False,
         ncols=len(header),
@@ -767,7 +769,7 @@ def curves_figure(
         metric = metrics[index]
         for name in methods:
             mean, low, high = curve(summary, name, metric)
-            (line,) = ax.plot(x, mean, marker="o", markersize=3, label=LABELS.get(name, name))
+            (line,) = ax.plot(x, mean, marker="o", markersize=3, label=method_label(name))
             ax.fill_between(x, low, high, color=line.get_color(), alpha=0.2, linewidth=0)
             if "other_image" in summary:
                 control, _, _ = curve(summary, name, metric, "other_image")

@@ -21,12 +21,12 @@ import numpy as np
 import torch
 
 from licnn.attention import LICNN
-from licnn.baselines import make_method
 from licnn.cache import ResultCache
 from licnn.config import LICNNConfig
 from licnn.data.datasets import Record
 from licnn.errors import ImageError
 from licnn.images import load_image
+from licnn.methods import make_method
 from licnn.models import LoadedModel
 
 #: Cache experiment name; bump :data:`MAPS_VERSION` when what an entry holds changes.

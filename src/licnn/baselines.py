@@ -190,7 +190,7 @@ def make_method(
     if name == "centre_prior":
 
         def prior(x: torch.Tensor, _t: torch.Tensor) -> torch.Tensor:
-            base = torch.from_numpy(centre_prior(tuple(x.shape[-2:])).astype(np.float32))
+            base = torch.from_numpy(centre_prior((x.shape[-2], x.shape[-1])).astype(np.float32))
             return base.expand(x.shape[0], -1, -1).clone()
 
         return AttributionMethod(name, prior)

@@ -136,7 +136,9 @@ def _targets(target: Target, x: torch.Tensor, module: nn.Module) -> torch.Tensor
     return t
 
 
-def _maps(method: AttributionMethod, x: torch.Tensor, target: Target, module: nn.Module):
+def _maps(
+    method: AttributionMethod, x: torch.Tensor, target: Target, module: nn.Module
+) -> torch.Tensor:
     """``N x H x W`` maps of ``method`` for ``x``; class-free methods get no target."""
     if method.name in CLASS_FREE:
         dummy = torch.zeros(x.shape[0], dtype=torch.long, device=x.device)
@@ -228,7 +230,7 @@ class LICNNAttribution(Attribution):
         """True when the maps do not depend on the target (the target is then unused)."""
         return self.method in CLASS_FREE
 
-    def attribute(  # type: ignore[override]
+    def attribute(
         self,
         inputs: torch.Tensor | tuple[torch.Tensor],
         target: Target = None,

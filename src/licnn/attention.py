@@ -76,7 +76,8 @@ class LICNN:
         else:
             if not isinstance(model, nn.Module):
                 raise ModelError(
-                    f"LICNN needs a licnn LoadedModel or a torch.nn.Module, got {type(model).__name__}"
+                    "LICNN needs a licnn LoadedModel or a torch.nn.Module, "
+                    f"got {type(model).__name__}"
                 )
             self.module = model.eval()
             if gate_points is None:

@@ -100,7 +100,9 @@ def _panel_images(
     ):
         return [images] * n
     if not isinstance(images, Iterable):
-        raise TypeError(f"images must be an image or a sequence of images, got {type(images).__name__}")
+        raise TypeError(
+            f"images must be an image or a sequence of images, got {type(images).__name__}"
+        )
     panels = list(images)
     if len(panels) != n:
         raise ValueError(f"got {len(panels)} images for {n} maps")

@@ -114,7 +114,7 @@ lock: ## regenerate requirements.lock from .venv (scripts/lock.sh --fresh for a 
 	scripts/lock.sh
 
 clean: ## remove built HTML and caches (keeps .venv, data and executed notebooks)
-	rm -rf book/_build _build .pytest_cache .ruff_cache
+	rm -rf book/_build _build .pytest_cache .ruff_cache .mypy_cache
 	find . -path ./$(VENV) -prune -o -name __pycache__ -type d -exec rm -rf {} +
 
 distclean: clean ## clean, and remove .venv too

@@ -84,7 +84,7 @@ def resize_input(model: LoadedModel, image: Image.Image) -> torch.Tensor:
     return model.normalise(image.resize((size, size), Image.Resampling.BILINEAR))
 
 
-def record_boxes(record: Record) -> NDArray[Any]:
+def _record_boxes(record: Record) -> NDArray[Any]:
     """The ground-truth boxes of ``record``; a record without boxes cannot be scored."""
     if record.boxes is None:
         raise DataError(
@@ -449,7 +449,7 @@ class BoxBenchmark(_Benchmark):
     ) -> dict[str, Any]:
         """Pointing-game hit, energy in boxes and box IoU of one map (boxes scaled to the map)."""
         height, width = saliency.shape
-        boxes = scale_boxes(record_boxes(record), image_size, (width, height))
+        boxes = scale_boxes(_record_boxes(record), image_size, (width, height))
         return {
             "hit": metrics.pointing_game(saliency, boxes, TOLERANCE),
             "energy": metrics.energy_in_boxes(saliency, boxes),
@@ -469,7 +469,7 @@ class BoxBenchmark(_Benchmark):
         for record in records:
             image = load_image(record.path, draft=False, orientation=False)
             resized = image.resize((size, size), Image.Resampling.BILINEAR)
-            scaled = scale_boxes(record_boxes(record), image.size, (size, size))
+            scaled = scale_boxes(_record_boxes(record), image.size, (size, size))
             for name in methods:
                 target = self.target(record, "any" if name in CLASS_FREE else role)
                 ((saliency,),), _ = self._maps(name, [record], [target], [config])

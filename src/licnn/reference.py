@@ -102,7 +102,7 @@ def trace(
         for i, act in enumerate(activations):
             if act.grad is None:
                 raise ModelError(
-                    f"gate point {i} got no gradient from the class score; "
+                    f"gate point {i} ({gates[i].label}) got no gradient from the class score; "
                     "gate only activations that the model's output depends on"
                 )
             grad = act.grad[0]

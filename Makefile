@@ -1,7 +1,8 @@
 # The LICNN reproducibility report: environment, data, notebooks, book and tests.
 #
 #   make book    set up .venv, fetch the data, run every notebook, build the HTML
-#   make test    set up .venv, fetch the data, lint, unit tests, notebooks (nbval), browser test
+#   make test    set up .venv, fetch the data, lint, type check, unit tests, notebooks (nbval),
+#                browser test
 #
 # `make help` lists every target. Variables: PYTHON (the interpreter that creates .venv),
 # LICNN_DATA_MIRROR (a local copy of the datasets; ../shared/datasets when it exists),
@@ -34,7 +35,7 @@ NBVAL_FLAGS := --nbval --nbval-current-env --nbval-sanitize-with .nbval-sanitize
 KERNEL_ENV := TQDM_DISABLE=1 PYTHONHASHSEED=0 OMP_WAIT_POLICY=PASSIVE
 
 .PHONY: help venv data notebooks book section html prose test test-unit test-notebooks \
-        test-browser browser lint lock clean distclean
+        test-browser browser lint typecheck lock clean distclean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 18
@@ -84,7 +85,10 @@ html: $(STAMP) ## build the HTML from the executed notebooks in book/ (runs noth
 lint: $(STAMP) ## ruff
 	$(BIN)/ruff check .
 
-test: lint test-unit test-notebooks test-browser ## everything below, in order
+typecheck: $(STAMP) ## mypy on src/licnn (settings in pyproject.toml)
+	$(BIN)/mypy
+
+test: lint typecheck test-unit test-notebooks test-browser ## everything below, in order
 
 test-unit: data ## unit and integration tests, book-pipeline checks (not the browser test)
 	$(BIN)/pytest tests/
@@ -110,7 +114,7 @@ lock: ## regenerate requirements.lock from .venv (scripts/lock.sh --fresh for a 
 	scripts/lock.sh
 
 clean: ## remove built HTML and caches (keeps .venv, data and executed notebooks)
-	rm -rf book/_build _build .pytest_cache .ruff_cache
+	rm -rf book/_build _build .pytest_cache .ruff_cache .mypy_cache
 	find . -path ./$(VENV) -prune -o -name __pycache__ -type d -exec rm -rf {} +
 
 distclean: clean ## clean, and remove .venv too

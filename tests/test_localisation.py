@@ -9,6 +9,7 @@ from PIL import Image
 
 from licnn import metrics
 from licnn.data import Record, load_dataset
+from licnn.errors import DataError
 from licnn.localisation import (
     BOX_METHODS,
     MASK_METHODS,
@@ -86,6 +87,12 @@ def test_box_score_map_on_hand_made_maps():
     outside[38, 38] = 1.0
     far = BoxBenchmark.score_map(outside, record, (40, 40))
     assert not far["hit"] and far["energy"] == 0.0
+
+
+def test_box_score_of_a_record_without_boxes_says_so():
+    record = Record(Path("x.jpg"), 1, key="x.jpg")
+    with pytest.raises(DataError, match="x.jpg has no boxes"):
+        BoxBenchmark.score_map(np.ones((40, 40)), record, (40, 40))
 
 
 def test_mask_score_map_perfect_and_inverted(tmp_path):

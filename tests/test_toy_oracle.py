@@ -19,6 +19,7 @@ from torch import nn
 from licnn import reference
 from licnn.attention import LICNN
 from licnn.config import LICNNConfig
+from licnn.errors import InputError, ModelError
 from licnn.models import wrap_model
 
 SIZE = 8  # input side; the second and third layers are SIZE // 2
@@ -243,3 +244,35 @@ def test_class_changes_the_hand_map(toy):
     _, m0 = by_hand(model.module, image, 0, CONFIGS["default"])
     _, m3 = by_hand(model.module, image, 3, CONFIGS["default"])
     assert np.abs(m0 - m3).max() > 1e-3
+
+
+def test_reference_saliency_refuses_top_k_0(toy):
+    model, image = toy
+    with pytest.raises(InputError, match="top_k must be at least 1, got 0"):
+        reference.saliency_map(model, image, top_k=0)
+
+
+class _DeadBranch(nn.Module):
+    """A ReLU whose output the classifier ignores: it gets no gradient from the class score."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.conv = nn.Conv2d(3, 4, 3, padding=1)
+        self.used = nn.ReLU()
+        self.unused = nn.ReLU()
+        self.fc = nn.Linear(4, 5)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        features = self.conv(x)
+        self.unused(features)
+        return self.fc(self.used(features).mean(dim=(2, 3)))
+
+
+def test_reference_names_a_gate_point_without_gradient():
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(0)
+        model = wrap_model(_DeadBranch().eval(), name="dead", input_size=16)
+        image = torch.randn(3, 16, 16)
+    assert len(model.gate_points) == 2
+    with pytest.raises(ModelError, match=r"gate point 0 \(unused\) got no gradient"):
+        reference.trace(model, image, 0)

@@ -233,3 +233,9 @@ def test_wrap_model_refuses_networks_it_cannot_gate(case):
     if types is None:  # LICNN on the bare module refuses it too
         with pytest.raises(ModelError):
             LICNN(module, input_size=64)
+
+
+def test_licnn_refuses_what_is_neither_a_loaded_model_nor_a_module():
+    with pytest.raises(ModelError, match="LoadedModel or a torch.nn.Module, got str") as info:
+        LICNN("efficientnet-lite0")  # type: ignore[arg-type]
+    assert "\n" not in str(info.value)

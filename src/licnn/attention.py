@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 import torch
 import torch.nn.functional as F
@@ -72,8 +72,13 @@ class LICNN:
         if isinstance(wrapped, nn.Module) and hasattr(model, "gate_points"):
             # a licnn.models.LoadedModel (checked by shape, so the core needs no torchvision)
             self.module = wrapped
-            gate_points = gate_points or model.gate_points
+            gate_points = gate_points or cast("LoadedModel", model).gate_points
         else:
+            if not isinstance(model, nn.Module):
+                raise ModelError(
+                    "LICNN needs a licnn LoadedModel or a torch.nn.Module, "
+                    f"got {type(model).__name__}"
+                )
             self.module = model.eval()
             if gate_points is None:
                 check_gateable(self.module, type(model).__name__, input_size)
@@ -312,6 +317,7 @@ class LICNN:
             key = tuple(m.shape[-2:])
             by_size[key] = by_size[key] + m if key in by_size else m
         total = sum(resize_map(m, size, cfg.resize) for m in by_size.values())
+        assert isinstance(total, torch.Tensor), "a model has at least one gate point"
         return l2_normalise(total)
 
 

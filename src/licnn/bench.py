@@ -12,14 +12,15 @@ import ctypes
 import platform
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
+from typing import cast
 
 import torch
 
 from licnn import reference
-from licnn.attention import LICNN
+from licnn.attention import LICNN, LICNNResult
 from licnn.config import LICNNConfig
 from licnn.gates import GateHooks
 from licnn.models import LoadedModel
@@ -59,7 +60,7 @@ class _PeakMemory:
         self.peak_mb = 0.0
 
     @contextmanager
-    def measure(self):
+    def measure(self) -> Iterator[None]:
         if self.device.type == "cuda":
             torch.cuda.synchronize(self.device)
             torch.cuda.reset_peak_memory_stats(self.device)
@@ -184,7 +185,8 @@ def run_bench(
             times[name].append(t)
     memory = {name: round(meter.peak_mb, 1) for name, meter in meters.items()}
     seconds = {name: min(ts) / x.shape[0] for name, ts in times.items()}
-    fast_s, floor_s, result = seconds["fast"], seconds["floor"], outputs["fast"]
+    fast_s, floor_s = seconds["fast"], seconds["floor"]
+    result = cast(LICNNResult, outputs["fast"])  # what runs["fast"] returns
     bench = BenchResult(
         model=model.name,
         device=str(device) if device.type != "cuda" else torch.cuda.get_device_name(device),
@@ -200,7 +202,7 @@ def run_bench(
     )
     if with_reference:
         ref_s = seconds["reference"]
-        ref_sal, ref_att = outputs["reference"]
+        ref_sal, ref_att = cast(tuple[torch.Tensor, torch.Tensor], outputs["reference"])
         diff_att = (ref_att.to(result.attention) - result.attention).abs().max().item()
         diff_sal = (ref_sal.to(result.saliency) - result.saliency).abs().max().item()
         bench.reference_s = ref_s

@@ -144,12 +144,17 @@ class ResultCache:
             raise ValueError(f"{ITEM_KEY!r} is reserved for the cache's own use")
         arrays = {k: np.asarray(v) for k, v in values.items()}
         arrays[ITEM_KEY] = np.asarray(item)
-        _write_atomic(self.path(item), lambda fh: np.savez(fh, **arrays))
+        # numpy's stub types every **kwds value against savez's keyword allow_pickle (numpy
+        # >= 2.1), and passing allow_pickle explicitly would store it as an array on 1.26.
+        _write_atomic(
+            self.path(item),
+            lambda fh: np.savez(fh, **arrays),  # type: ignore[arg-type]
+        )
 
     def map(
         self,
         items: Iterable[str],
-        compute: Callable[[list[str]], list[Mapping[str, Any]]],
+        compute: Callable[[list[str]], Sequence[Mapping[str, Any]]],
         batch_size: int = 8,
         desc: str | None = None,
         progress: bool = True,

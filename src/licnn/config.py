@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass, replace
-from typing import Literal
+from typing import Any, Literal
 
 from licnn.errors import ConfigError
 
@@ -59,11 +59,11 @@ class LICNNConfig:
             raise ConfigError(f"kind must be 'response' or 'gradient', got {self.kind!r}")
 
     @classmethod
-    def seed_code(cls, **changes: object) -> LICNNConfig:
+    def seed_code(cls, **changes: Any) -> LICNNConfig:
         """The choices of the seed author's released code: no per-layer norm, last layer ungated, nearest resize."""
         return replace(cls(layer_norm=False, gate_last=False, resize="nearest"), **changes)
 
-    def replace(self, **changes: object) -> LICNNConfig:
+    def replace(self, **changes: Any) -> LICNNConfig:
         return replace(self, **changes)
 
     def as_dict(self) -> dict[str, object]:

@@ -200,7 +200,7 @@ class LICNNAttribution(Attribution):
         """True when the maps do not depend on the target (the target is then unused)."""
         return self._method.class_free
 
-    def attribute(  # type: ignore[override]
+    def attribute(
         self,
         inputs: torch.Tensor | tuple[torch.Tensor],
         target: Target = None,

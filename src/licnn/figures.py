@@ -19,6 +19,7 @@ import os
 from collections.abc import Callable, Collection, Mapping, Sequence
 
 import numpy as np
+from matplotlib.axes import Axes
 from matplotlib.colors import Normalize, TwoSlopeNorm
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
@@ -51,7 +52,7 @@ def _as_array(values: ArrayLike) -> NDArray[np.float64]:
     return array
 
 
-def _bare(ax) -> None:
+def _bare(ax: Axes) -> None:
     ax.set_xticks([])
     ax.set_yticks([])
 

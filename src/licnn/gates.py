@@ -75,8 +75,9 @@ def _activation_modules(
     model: nn.Module, activation_types: Sequence[type[nn.Module]]
 ) -> dict[nn.Module, str]:
     found: dict[nn.Module, str] = {}
+    types: tuple[type[nn.Module], ...] = tuple(activation_types)
     for name, module in model.named_modules():
-        if isinstance(module, tuple(activation_types)) and module not in found:
+        if isinstance(module, types) and module not in found:
             found[module] = name
     return found
 
@@ -195,7 +196,7 @@ def check_gateable(
             type(m).__name__
             for m, n in others.items()
             for (mn, _), sh in shapes.items()
-            if mn == n and len(sh) == 4 and sh[-2:].numel() > 1
+            if mn == n and len(sh) == 4 and sh[-2] * sh[-1] > 1
         }
     )
     if spatial_other:
@@ -282,11 +283,12 @@ class GateHooks:
             if idx is None:
                 return None
             changed = False
-            if self.masks is not None and self.masks[idx] is not None:
+            mask = self.masks[idx] if self.masks is not None else None
+            if mask is not None:
                 if self.inplace:
-                    output.mul_(self.masks[idx])
+                    output.mul_(mask)
                 else:
-                    output = output * self.masks[idx]
+                    output = output * mask
                     changed = True
             if self.on_output is not None:
                 replaced = self.on_output(idx, output)

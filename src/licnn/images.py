@@ -82,7 +82,7 @@ def load_image(
                     _draft(image)
                 image.load()
                 if orientation and image.getexif().get(EXIF_ORIENTATION, 1) != 1:
-                    image = ImageOps.exif_transpose(image)
+                    return to_rgb(ImageOps.exif_transpose(image))
                 return to_rgb(image)
     except ImageError:
         raise

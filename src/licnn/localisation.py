@@ -43,6 +43,7 @@ from licnn.baselines import MAGNITUDE_METHODS  # noqa: F401  (read as localisati
 from licnn.cache import ResultCache, map_caches
 from licnn.config import LICNNConfig
 from licnn.data import Dataset, Record
+from licnn.errors import DataError
 from licnn.images import load_image
 from licnn.methods import (
     METHODS,
@@ -83,6 +84,15 @@ def resize_input(model: LoadedModel, image: Image.Image) -> torch.Tensor:
     """The whole image resized to ``input_size`` x ``input_size`` and normalised (3 x H x W)."""
     size = model.input_size
     return model.normalise(image.resize((size, size), Image.Resampling.BILINEAR))
+
+
+def _record_boxes(record: Record) -> NDArray[Any]:
+    """The ground-truth boxes of ``record``; a record without boxes cannot be scored."""
+    if record.boxes is None:
+        raise DataError(
+            f"{record.key} has no boxes; localisation needs a labelled dataset with boxes"
+        )
+    return record.boxes
 
 
 def scale_boxes(
@@ -441,7 +451,7 @@ class BoxBenchmark(_Benchmark):
     ) -> dict[str, Any]:
         """Pointing-game hit, energy in boxes and box IoU of one map (boxes scaled to the map)."""
         height, width = saliency.shape
-        boxes = scale_boxes(record.boxes, image_size, (width, height))
+        boxes = scale_boxes(_record_boxes(record), image_size, (width, height))
         return {
             "hit": metrics.pointing_game(saliency, boxes, TOLERANCE),
             "energy": metrics.energy_in_boxes(saliency, boxes),
@@ -461,7 +471,7 @@ class BoxBenchmark(_Benchmark):
         for record in records:
             image = load_image(record.path, draft=False, orientation=False)
             resized = image.resize((size, size), Image.Resampling.BILINEAR)
-            scaled = scale_boxes(record.boxes, image.size, (size, size))
+            scaled = scale_boxes(_record_boxes(record), image.size, (size, size))
             for name in methods:
                 target = self.target(record, "any" if _class_free(name) else role)
                 ((saliency,),), _ = self._maps(name, [record], [target], [config])
@@ -655,7 +665,7 @@ def paired_f_difference(
         return float(fa - fb)
 
     rng = np.random.default_rng(seed)
-    n = pa.shape[0]
+    n = int(pa.shape[0])
     samples = [diff(rng.integers(0, n, n)) for _ in range(n_resamples)]
     low, high = np.percentile(samples, [2.5, 97.5])
     return {"difference": diff(slice(None)), "low": float(low), "high": float(high), "n": int(n)}

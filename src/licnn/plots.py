@@ -11,7 +11,7 @@ title: pass it as ``suptitle`` / ``title``.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 import matplotlib
 import numpy as np
@@ -99,6 +99,10 @@ def _panel_images(
         and (images.ndim == 2 or (images.ndim == 3 and images.shape[-1] in (3, 4)))
     ):
         return [images] * n
+    if not isinstance(images, Iterable):
+        raise TypeError(
+            f"images must be an image or a sequence of images, got {type(images).__name__}"
+        )
     panels = list(images)
     if len(panels) != n:
         raise ValueError(f"got {len(panels)} images for {n} maps")
@@ -177,7 +181,8 @@ def _series_arrays(name: str, series: Series, n: int) -> tuple[NDArray, NDArray,
     arrays = tuple(np.asarray(part, dtype=np.float64).ravel() for part in series)
     if len(arrays) != 3 or any(a.size != n for a in arrays):
         raise ValueError(f"series {name!r} must be (value, low, high) with {n} entries each")
-    return arrays  # type: ignore[return-value]
+    value, low, high = arrays
+    return value, low, high
 
 
 def plot_curves(

@@ -16,7 +16,7 @@ import torch
 import torch.nn.functional as F
 
 from licnn.config import LICNNConfig
-from licnn.errors import InputError
+from licnn.errors import InputError, ModelError
 from licnn.gates import GateHooks
 from licnn.lateral_inhibition import distance_weights
 from licnn.models import LoadedModel
@@ -100,6 +100,11 @@ def trace(
 
         # Steps 3-5, layer by layer.
         for i, act in enumerate(activations):
+            if act.grad is None:
+                raise ModelError(
+                    f"gate point {i} ({gates[i].label}) got no gradient from the class score; "
+                    "gate only activations that the model's output depends on"
+                )
             grad = act.grad[0]
             max_c = grad.max(dim=0).values
             xn = _norm(max_c.double())  # inhibition in float64: gate decisions at near-ties
@@ -155,7 +160,9 @@ def attention_map(
     model: LoadedModel, image: torch.Tensor, target: int, config: LICNNConfig | None = None
 ) -> torch.Tensor:
     """The attention map (H x W) of one image for one class."""
-    return trace(model, image, target, config).attention
+    attention = trace(model, image, target, config).attention
+    assert attention is not None, "trace() always sets the attention map"
+    return attention
 
 
 def top_classes(
@@ -174,4 +181,6 @@ def saliency_map(
     """The saliency map (H x W): sum of the top-k attention maps, L2-normalised."""
     classes, _ = top_classes(model, image, top_k)
     total = sum(attention_map(model, image, c, config) for c in classes)
+    if not isinstance(total, torch.Tensor):  # sum() of no maps is the int 0
+        raise InputError(f"top_k must be at least 1, got {top_k}")
     return _norm(total)

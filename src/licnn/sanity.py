@@ -41,6 +41,7 @@ from tqdm import tqdm
 from licnn.cache import ResultCache
 from licnn.config import LICNNConfig
 from licnn.data import Record
+from licnn.errors import LicnnError
 from licnn.images import load_image
 from licnn.methods import METHODS, get_method_class, make_method
 from licnn.methods import label as method_label
@@ -485,7 +486,16 @@ def _cached(
         if any(item not in store for item in chunk):
             for item, values in zip(chunk, compute(chunk), strict=True):
                 store.put(item, values)
-    return {item: store.get(item) for item in items}
+    found: dict[str, dict[str, NDArray[Any]]] = {}
+    for item in items:
+        stored = store.get(item)
+        if stored is None:  # removed as damaged since it was written (get warned)
+            raise LicnnError(
+                f"the cache entry of {item!r} in {store.folder} could not be read back; "
+                "run again to compute it anew"
+            )
+        found[item] = stored
+    return found
 
 
 def _records_by_item(records: Sequence[Record]) -> dict[str, Record]:

@@ -17,12 +17,14 @@ import io
 import json
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
+from numpy.typing import NDArray
 from PIL import Image, PngImagePlugin
 from torch.utils.data import DataLoader
 from torch.utils.data import Dataset as TorchDataset
@@ -41,6 +43,10 @@ from licnn.cli._common import (
     write_atomically,
 )
 from licnn.errors import ImageError, LicnnError
+
+if TYPE_CHECKING:  # imported by run(), so that --help needs no model code (torchvision)
+    from licnn.attention import LICNN
+    from licnn.models import LoadedModel
 
 #: File endings taken from a folder (case-insensitive); other files there are ignored.
 IMAGE_SUFFIXES = frozenset(
@@ -166,10 +172,10 @@ def collect_inputs(
         pairs += [(r.path, ds.folder.resolve()) for r in ds.records]
     by_key: dict[str, Input] = {}
     for path, base in pairs:
-        resolved = path.resolve()
-        key = resolved.relative_to(base).as_posix() if resolved.is_relative_to(base) else path.name
+        full = path.resolve()
+        key = full.relative_to(base).as_posix() if full.is_relative_to(base) else path.name
         other = by_key.get(key)
-        if other is not None and other.path.resolve() != resolved:
+        if other is not None and other.path.resolve() != full:
             raise LicnnError(
                 f"{other.path} and {path} would both write {key}.*; run them separately "
                 "or into different --out folders"
@@ -178,17 +184,23 @@ def collect_inputs(
     return [by_key[k] for k in sorted(by_key)]
 
 
+#: One decoded input: (index, normalised tensor, uint8 crop, None) or (index, None, None, error).
+_Item = tuple[int, torch.Tensor | None, torch.Tensor | None, str | None]
+#: A collated batch: indices, stacked tensors and crops (None when all failed), failures.
+_Batch = tuple[list[int], torch.Tensor | None, torch.Tensor | None, list[tuple[int, str]]]
+
+
 class _Decoded(TorchDataset):
     """Inputs as (index, normalised tensor, uint8 crop) or (index, error message)."""
 
-    def __init__(self, inputs: Sequence[Input], model) -> None:
+    def __init__(self, inputs: Sequence[Input], model: LoadedModel) -> None:
         self.inputs = inputs
         self.model = model
 
     def __len__(self) -> int:
         return len(self.inputs)
 
-    def __getitem__(self, i: int):
+    def __getitem__(self, i: int) -> _Item:
         from licnn.images import load_image
 
         try:
@@ -198,9 +210,9 @@ class _Decoded(TorchDataset):
         return i, self.model.normalise(crop), torch.from_numpy(np.array(crop, np.uint8)), None
 
 
-def _collate(items):
-    good = [(i, x, c) for i, x, c, _ in items if x is not None]
-    bad = [(i, e) for i, x, _, e in items if x is None]
+def _collate(items: Sequence[_Item]) -> _Batch:
+    good = [(i, x, c) for i, x, c, _ in items if x is not None and c is not None]
+    bad = [(i, e) for i, _, _, e in items if e is not None]
     if not good:
         return [], None, None, bad
     return (
@@ -372,7 +384,17 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _explain_batch(explainer, model, x, crops, indices, todo, args, tag, overlay) -> int:
+def _explain_batch(
+    explainer: LICNN,
+    model: LoadedModel,
+    x: torch.Tensor,
+    crops: torch.Tensor,
+    indices: Sequence[int],
+    todo: Sequence[Input],
+    args: argparse.Namespace,
+    tag: str,
+    overlay: Callable[[NDArray, NDArray], NDArray[np.uint8]],
+) -> int:
     """Explain one batch, write its maps, print one line per image; the number written."""
     if args.class_id is None:
         result = explainer.explain(x, top_k=args.top_k)

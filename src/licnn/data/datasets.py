@@ -23,10 +23,10 @@ from typing import overload
 import numpy as np
 from PIL import Image
 
+from licnn.data import synsets
 from licnn.data.fetch import imagenet_a_files, imagenet_val_folder
 from licnn.data.manifest import dataset_info, manifest_hash
 from licnn.data.paths import data_root, manifests_dir
-from licnn.data.synsets import IMAGENET_A_WNIDS, IMAGENET_WNIDS, SYNSET_WORDS
 from licnn.errors import DataError, ImageError
 from licnn.images import load_image
 
@@ -102,8 +102,8 @@ class Dataset(Sequence[Record]):
 @cache
 def imagenet_a_class_indices() -> tuple[int, ...]:
     """The ImageNet 1000-class indices of the 200 ImageNet-A classes, in ImageNet-A order."""
-    index = {wnid: i for i, wnid in enumerate(IMAGENET_WNIDS)}
-    return tuple(index[wnid] for wnid in IMAGENET_A_WNIDS)
+    index = {wnid: i for i, wnid in enumerate(synsets.IMAGENET_WNIDS)}
+    return tuple(index[wnid] for wnid in synsets.IMAGENET_A_WNIDS)
 
 
 def wnid_to_index(wnid: str) -> int:
@@ -116,7 +116,7 @@ def wnid_to_index(wnid: str) -> int:
 
 @cache
 def _wnid_index() -> dict[str, int]:
-    return {wnid: i for i, wnid in enumerate(IMAGENET_WNIDS)}
+    return {wnid: i for i, wnid in enumerate(synsets.IMAGENET_WNIDS)}
 
 
 def load_dataset(
@@ -274,8 +274,8 @@ def _imagenet_val(base: Path, folder: Path) -> list[Record]:
             Record(
                 path=path,
                 label=label,
-                name=SYNSET_WORDS[label].split(",")[0],
-                wnid=IMAGENET_WNIDS[label],
+                name=synsets.SYNSET_WORDS[label].split(",")[0],
+                wnid=synsets.IMAGENET_WNIDS[label],
                 boxes=np.asarray(boxes.get(key, []), dtype=np.float32).reshape(-1, 4),
                 dataset="imagenet-val",
                 key=path.name,

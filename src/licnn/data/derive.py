@@ -21,7 +21,7 @@ from pathlib import Path
 
 from PIL import Image
 
-from licnn.data.synsets import IMAGENET_WNIDS, SYNSET_WORDS
+from licnn.data import synsets
 
 #: The one image transform the mirror applied (imagenet-samples-1000).
 RESIZE_SHORTER_SIDE = 256
@@ -40,9 +40,8 @@ def _csv_text(header: Iterable[str], rows: Iterable[Iterable[object]]) -> str:
 
 def synset_words() -> str:
     """``synset_words.txt``: ``wnid words`` per line, class index order."""
-    return "".join(
-        f"{wnid} {words}\n" for wnid, words in zip(IMAGENET_WNIDS, SYNSET_WORDS, strict=True)
-    )
+    pairs = zip(synsets.IMAGENET_WNIDS, synsets.SYNSET_WORDS, strict=True)
+    return "".join(f"{wnid} {words}\n" for wnid, words in pairs)
 
 
 def imagenet_val_1300_labels(files: Iterable[str], annotations: Path, side: int = 227) -> str:
@@ -68,19 +67,20 @@ def imagenet_val_1300_labels(files: Iterable[str], annotations: Path, side: int 
             )
             for b in boxes[file]
         )
-        name = SYNSET_WORDS[label].split(",")[0]
-        rows.append([file, label, IMAGENET_WNIDS[label], name, width, height, scaled])
+        name = synsets.SYNSET_WORDS[label].split(",")[0]
+        rows.append([file, label, synsets.IMAGENET_WNIDS[label], name, width, height, scaled])
     header = ["file", "label", "wnid", "name", "orig_width", "orig_height", "boxes_xyxy_227"]
     return _csv_text(header, rows)
 
 
 def imagenet_samples_labels(sizes: Mapping[str, tuple[int, int]]) -> str:
     """``imagenet-samples-1000/labels.csv`` from file names ``WNID_name.JPEG`` and original sizes."""
-    index = {wnid: i for i, wnid in enumerate(IMAGENET_WNIDS)}
+    index = {wnid: i for i, wnid in enumerate(synsets.IMAGENET_WNIDS)}
     rows = []
     for file in sorted(sizes, key=lambda f: index[f.split("_", 1)[0]]):
         label = index[file.split("_", 1)[0]]
-        rows.append([file, label, IMAGENET_WNIDS[label], SYNSET_WORDS[label], *sizes[file]])
+        wnid, words = synsets.IMAGENET_WNIDS[label], synsets.SYNSET_WORDS[label]
+        rows.append([file, label, wnid, words, *sizes[file]])
     return _csv_text(["file", "label", "wnid", "name", "orig_width", "orig_height"], rows)
 
 

@@ -195,8 +195,7 @@ def is_present(name: str, root: str | os.PathLike[str] | None = None) -> tuple[i
     if info.kind == "folder":
         report = _verify_folder(name, base)
         return (report.n_files if report.status == OK else 0), info.n_files
-    report = _verify_subset_presence(base)
-    return report, info.n_files
+    return _verify_subset_presence(base), info.n_files
 
 
 def _verify_subset_presence(base: Path) -> int:

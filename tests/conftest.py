@@ -64,9 +64,9 @@ def samples_dir() -> Path:
 
 @pytest.fixture(scope="session")
 def fetched_data(data_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A scratch data root with the datasets fetched into it from :func:`data_dir`, for tests
-    that add to a data root; never write to its files (hard links to the data root's): unlink
-    a file first to replace it."""
+    """A scratch data root with the datasets fetched (copied) into it from :func:`data_dir`,
+    for tests that add to a data root; it is shared by the session, so a test that damages a
+    file there must work on a copy of its own instead."""
     from licnn.data import fetch
 
     root = tmp_path_factory.mktemp("data")

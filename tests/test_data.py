@@ -95,22 +95,22 @@ def test_imagenet_a_index_recipe() -> None:
 # --- fetch (the data root serves as the mirror), verify, load ---------------------------
 
 
-def test_fetch_links_and_verify_passes(fetched_data: Path) -> None:
+def test_fetch_copies_and_verify_passes(fetched_data: Path) -> None:
     for name in ("imagenet-val-1300", "pascal-s", "imagenet-val-annotations"):
         report = data.verify(name, fetched_data)
         assert report.status == "ok", report.summary()
+        assert report.hard_links == 0 and not report.strays, report.summary()
     again = data.fetch("imagenet-val-1300", fetched_data, progress=False)
     assert [r.present for r in again] == [4, 1301]
 
 
 def test_verify_detects_a_corrupted_and_a_missing_file(data_dir: Path, tmp_path: Path) -> None:
     data.fetch("imagenet-val-annotations", tmp_path, data_dir, progress=False)
-    data.fetch("imagenet-a-index", tmp_path, data_dir, link=False, progress=False)
+    data.fetch("imagenet-a-index", tmp_path, data_dir, progress=False)
     folder = tmp_path / "imagenet-val-annotations"
     target = folder / "image_sizes.txt"
     original = target.read_bytes()
-    target.unlink()  # a hard link to the data root: never write through it
-    target.write_bytes(original[:-1] + b"9")
+    target.write_bytes(original[:-1] + b"9")  # a copy: the data root's file is not touched
     (folder / "synset_words.txt").unlink()
     report = data.verify("imagenet-val-annotations", tmp_path)
     assert report.failed
@@ -134,7 +134,7 @@ def test_cli_fetch_and_verify(data_dir: Path, tmp_path: Path, capsys, monkeypatc
     monkeypatch.setenv("LICNN_DATA", str(tmp_path))
     monkeypatch.setenv("LICNN_DATA_MIRROR", str(data_dir))
     assert main(["data", "fetch", "imagenet-a-index", "--quiet"]) == 0
-    assert "imagenet-a-index: 2 files: 2 linked" in capsys.readouterr().out
+    assert "imagenet-a-index: 2 files: 2 copied" in capsys.readouterr().out
     assert main(["data", "verify"]) == 0
     out = capsys.readouterr().out.splitlines()
     assert "imagenet-a-index: ok, 2 files" in out[4]

@@ -7,6 +7,7 @@ import sys
 
 from licnn.data import dataset_info, dataset_names, fetch, is_present, read_index, verify
 from licnn.data.paths import DATA_ENV, MIRROR_ENV, data_root, mirror_dir
+from licnn.errors import DataError
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -24,7 +25,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
     getter = actions.add_parser(
         "fetch",
-        help="copy or hard-link datasets from a mirror, else download them, checking SHA-256",
+        help="copy datasets from a mirror, else download them, checking SHA-256",
+        description="Put datasets in the data root: each file is copied from the mirror, or "
+        "downloaded from its source where the mirror lacks it, and checked against its SHA-256.",
     )
     getter.add_argument(
         "names", nargs="+", metavar="NAME", help="dataset names (see: licnn data list)"
@@ -33,9 +36,16 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "--mirror", help=f"local mirror folder (default: ${MIRROR_ENV}); else download"
     )
     getter.add_argument("--root", help=f"data root (default: ${DATA_ENV} or data/)")
-    getter.add_argument(
-        "--copy", action="store_true", help="copy from the mirror instead of hard-linking"
+    how = getter.add_mutually_exclusive_group()
+    how.add_argument(
+        "--link",
+        action="store_true",
+        help="hard-link the mirror's files instead of copying them: no extra disk, but a "
+        "file in the data root and in the mirror are then one file, so an edit in data/ "
+        "changes (damages) the mirror too",
     )
+    # Copying is the default now; --copy is still accepted from older scripts.
+    how.add_argument("--copy", action="store_true", help=argparse.SUPPRESS)
     getter.add_argument("--quiet", action="store_true", help="no progress bars")
     getter.set_defaults(run=run_fetch)
 
@@ -67,20 +77,26 @@ def run_fetch(args: argparse.Namespace) -> int:
         dataset_info(name)  # fail on an unknown name before fetching anything
     mirror = mirror_dir(args.mirror)
     if mirror is not None and not mirror.is_dir():
-        from licnn.errors import DataError
-
-        raise DataError(f"mirror folder {mirror} not found; give an existing folder to --mirror")
+        given = "--mirror" if args.mirror is not None else f"${MIRROR_ENV}"
+        raise DataError(f"mirror folder {mirror} not found; give an existing folder to {given}")
     done: set[str] = set()
     for name in args.names:
-        fetch(
-            name,
-            args.root,
-            mirror,
-            link=not args.copy,
-            progress=not args.quiet and sys.stderr.isatty(),
-            log=print,
-            _done=done,
-        )
+        try:
+            fetch(
+                name,
+                args.root,
+                mirror,
+                link=args.link,
+                progress=not args.quiet and sys.stderr.isatty(),
+                log=print,
+                _done=done,
+            )
+        except OSError as exc:  # e.g. the data root is a file, not writable, or full
+            raise DataError(
+                f"fetching {name} failed at {exc.filename or data_root(args.root)} "
+                f"({exc.strerror or exc}); the data root (--root or ${DATA_ENV}) must be a "
+                "writable folder with room, the mirror readable"
+            ) from None
     return 0
 
 

@@ -5,7 +5,10 @@ image's path, its label as an ImageNet 1000-class index (None for PASCAL-S, whic
 classes), the class name and WordNet id, boxes (``x0, y0, x1, y1`` in the image file's own
 pixels, float32 ``n x 4``) where the dataset has them, and the mask path for PASCAL-S.
 Records are in manifest order, so ``limit=N`` always gives the same first N images.
-Nothing here needs torch; :func:`iter_images` loads the images with
+
+Only what the manifest lists is loaded: a file added to a dataset folder by hand is ignored
+(``licnn data verify`` reports it), and a listed file that is not there is an error naming
+it, not a record that fails later. Nothing here needs torch; :func:`iter_images` loads the images with
 :func:`licnn.images.load_image` and skips (and reports) bad files.
 """
 
@@ -17,7 +20,7 @@ from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from functools import cache
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import overload
 
 import numpy as np
@@ -25,7 +28,7 @@ from PIL import Image
 
 from licnn.data import synsets
 from licnn.data.fetch import imagenet_a_files, imagenet_val_folder
-from licnn.data.manifest import dataset_info, manifest_hash
+from licnn.data.manifest import dataset_info, listed_files, manifest_hash
 from licnn.data.paths import data_root, manifests_dir
 from licnn.errors import DataError, ImageError
 from licnn.images import load_image
@@ -183,9 +186,45 @@ def parse_boxes(text: str) -> np.ndarray:
     return np.asarray(boxes, dtype=np.float32).reshape(-1, 4)
 
 
+def _checked(name: str, folder: Path, records: list[Record], *, complete: bool) -> list[Record]:
+    """``records`` if every file they use is listed in ``name``'s manifest and present.
+
+    With ``complete``, every image the manifest lists must also have a record (a labels
+    table that lost rows would otherwise drop images without a word).
+    """
+    listed = listed_files(name)
+    used = [
+        path.relative_to(folder).as_posix()
+        for r in records
+        for path in (r.path, r.mask)
+        if path is not None
+    ]
+    unlisted = [rel for rel in used if rel not in listed]
+    if unlisted:
+        raise DataError(
+            f"{name}: {len(unlisted)} files its labels name are not in its manifest (first: "
+            f"{unlisted[0]}); run: licnn data verify {name}, then fetch it again"
+        )
+    if complete:
+        images = {rel for rel in listed if rel.startswith("images/")}
+        unused = sorted(images - set(used))
+        if unused:
+            raise DataError(
+                f"{name}: {len(unused)} images of its manifest have no labels row (first: "
+                f"{unused[0]}); run: licnn data verify {name}, then fetch it again"
+            )
+    missing = [rel for rel in used if not (folder / rel).is_file()]
+    if missing:
+        raise DataError(
+            f"{name}: {len(missing)} of the {len(used)} files it uses are missing from "
+            f"{folder} (first: {missing[0]}); run: licnn data fetch {name}"
+        )
+    return records
+
+
 def _val_1300(base: Path, folder: Path) -> list[Record]:
     rows = _read_csv(folder / "labels.csv", "imagenet-val-1300")
-    return [
+    records = [
         Record(
             path=folder / "images" / r["file"],
             label=int(r["label"]),
@@ -197,11 +236,12 @@ def _val_1300(base: Path, folder: Path) -> list[Record]:
         )
         for r in rows
     ]
+    return _checked("imagenet-val-1300", folder, records, complete=True)
 
 
 def _samples_1000(base: Path, folder: Path) -> list[Record]:
     rows = _read_csv(folder / "labels.csv", "imagenet-samples-1000")
-    return [
+    records = [
         Record(
             path=folder / "images" / r["file"],
             label=int(r["label"]),
@@ -212,23 +252,33 @@ def _samples_1000(base: Path, folder: Path) -> list[Record]:
         )
         for r in rows
     ]
+    return _checked("imagenet-samples-1000", folder, records, complete=True)
 
 
 def _pascal_s(base: Path, folder: Path) -> list[Record]:
-    images = folder / "images"
-    if not images.is_dir():
+    """The manifest's images (never a file merely found in the folder), in numeric order."""
+    if not (folder / "images").is_dir():
         raise _missing("pascal-s", folder)
-    files = sorted(images.glob("*.jpg"), key=lambda p: (len(p.stem), p.stem))
-    return [
+    listed = listed_files("pascal-s")
+    images = [PurePosixPath(rel) for rel in listed if rel.startswith("images/")]
+    images.sort(key=lambda p: (len(p.stem), p.stem))
+    unmasked = [str(p) for p in images if f"masks/{p.stem}.png" not in listed]
+    if unmasked:
+        raise DataError(
+            f"pascal-s: its manifest lists {len(unmasked)} images without a mask (first: "
+            f"{unmasked[0]}); restore data/manifests/pascal-s.csv with git"
+        )
+    records = [
         Record(
-            path=image,
+            path=folder / image,
             label=None,
             mask=folder / "masks" / f"{image.stem}.png",
             dataset="pascal-s",
             key=image.name,
         )
-        for image in files
+        for image in images
     ]
+    return _checked("pascal-s", folder, records, complete=True)
 
 
 def val_image_files(folder: Path) -> dict[str, Path]:
@@ -293,7 +343,14 @@ def _imagenet_a(base: Path, folder: Path) -> list[Record]:
     if not folder.is_dir():
         raise _missing("imagenet-a", folder)
     records = []
-    for row in imagenet_a_files(base):
+    rows = imagenet_a_files(base)
+    missing = [row["file"] for row in rows if not (folder / row["file"]).is_file()]
+    if missing:
+        raise DataError(
+            f"imagenet-a: {len(missing)} of the {len(rows)} listed images are missing from "
+            f"{folder} (first: {missing[0]}); run: licnn data fetch imagenet-a"
+        )
+    for row in rows:
         label = wnid_to_index(row["wnid"])
         records.append(
             Record(
@@ -318,15 +375,25 @@ def proxy_rows() -> list[dict[str, str]]:
 
 
 def _proxy(base: Path, folder: Path) -> list[Record]:
-    sources = {
-        "imagenet-val-1300": {r.key: r for r in _val_1300(base, base / "imagenet-val-1300")},
-        "imagenet-samples-1000": {
-            r.key: r for r in _samples_1000(base, base / "imagenet-samples-1000")
-        },
-    }
+    """The listed images, with labels and boxes from the natural set each one comes from."""
+    rows = proxy_rows()
+    loaders = {"imagenet-val-1300": _val_1300, "imagenet-samples-1000": _samples_1000}
+    sources: dict[str, dict[str, Record]] = {}
+    for source in sorted({row["dataset"] for row in rows}):
+        if source not in loaders:
+            raise DataError(
+                f"imagenet-a-proxy lists images of {source!r}, not one of "
+                f"{', '.join(loaders)}; remake the list with scripts/make_imagenet_a_proxy.py"
+            )
+        sources[source] = {r.key: r for r in loaders[source](base, base / source)}
     records = []
-    for row in proxy_rows():
-        record = sources[row["dataset"]][row["file"]]
+    for row in rows:
+        record = sources[row["dataset"]].get(row["file"])
+        if record is None:
+            raise DataError(
+                f"imagenet-a-proxy lists {row['dataset']}/{row['file']}, which that dataset "
+                "does not have; remake the list with scripts/make_imagenet_a_proxy.py"
+            )
         records.append(
             Record(
                 path=record.path,

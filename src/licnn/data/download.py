@@ -21,6 +21,15 @@ USER_AGENT = "licnn-data/0.1 (python urllib)"
 CHUNK = 1 << 16
 
 
+class DownloadError(DataError):
+    """A URL could not be fetched; ``reason`` is why, without the advice of the message."""
+
+    def __init__(self, message: str, url: str, reason: str) -> None:
+        super().__init__(message)
+        self.url = url
+        self.reason = reason
+
+
 def part_path(dest: Path) -> Path:
     """Where the bytes of ``dest`` collect while downloading."""
     return dest.with_name(dest.name + ".part")
@@ -43,12 +52,15 @@ def download(
         if exc.code == 416 and offset:  # nothing left to send: the .part is complete
             part.replace(dest)
             return dest
-        raise DataError(f"download of {url} failed: HTTP {exc.code} {exc.reason}") from None
+        reason = f"HTTP {exc.code} {exc.reason}"
+        raise DownloadError(f"download of {url} failed: {reason}", url, reason) from None
     except (urllib.error.URLError, OSError) as exc:
-        reason = getattr(exc, "reason", exc)
-        raise DataError(
+        reason = str(getattr(exc, "reason", exc))
+        raise DownloadError(
             f"cannot download {url} ({reason}); check the network, or use a local copy "
-            "with --mirror DIR"
+            "with --mirror DIR",
+            url,
+            reason,
         ) from None
     with response:
         status = getattr(response, "status", None) or response.getcode() or 200

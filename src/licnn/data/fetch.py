@@ -1,10 +1,16 @@
 """Put a dataset in the data root: from a local mirror, else from its public source.
 
 For each file of the manifest, :func:`fetch` keeps a file that is already there with the right
-checksum; else it hard-links (or copies, across file systems or with ``link=False``) the
-mirror's file, else downloads it from its URL with resume (:mod:`licnn.data.download`).
-Files marked ``derived:RECIPE`` are rebuilt by :mod:`licnn.data.derive` after the downloads.
-Every file is checked against its SHA-256; see :class:`FetchReport` for the outcomes.
+checksum; else it copies the mirror's file, else downloads it from its URL with resume
+(:mod:`licnn.data.download`). Files marked ``derived:RECIPE`` are rebuilt by
+:mod:`licnn.data.derive` after the downloads. Every file is checked against its SHA-256; see
+:class:`FetchReport` for the outcomes.
+
+Files are copied, not hard-linked, unless ``link=True``: a hard link is the mirror's file
+under a second name, so an edit in the data root would change (damage) the mirror too. When
+copying, a file already present as a hard link to the mirror's file (left by a linking fetch)
+is replaced by a copy. A file the mirror lacks is downloaded; if that fails, the error says
+which file the mirror lacks.
 
 Datasets listed in ``requires`` are fetched first. ``imagenet-a`` is extracted from its
 tarball (its checksum is unknown, so only the file list is checked); ``imagenet-val`` cannot
@@ -24,10 +30,11 @@ from pathlib import Path
 from tqdm import tqdm
 
 from licnn.data import derive
-from licnn.data.download import download
+from licnn.data.download import DownloadError, download
 from licnn.data.manifest import FileEntry, dataset_info, read_manifest, sha256_file
-from licnn.data.paths import data_root, mirror_dir
+from licnn.data.paths import MIRROR_ENV, data_root, mirror_dir
 from licnn.data.state import read_state, write_state
+from licnn.data.verify import stray_files
 from licnn.errors import DataError
 
 Log = Callable[[str], None]
@@ -42,9 +49,12 @@ class FetchReport:
     present: int = 0
     linked: int = 0
     copied: int = 0
+    unlinked: int = 0
     downloaded: int = 0
     derived: int = 0
     regenerated: list[str] = field(default_factory=list)
+    not_in_mirror: list[str] = field(default_factory=list)
+    strays: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
     def summary(self) -> str:
@@ -55,6 +65,7 @@ class FetchReport:
                 (self.present, "already present"),
                 (self.linked, "linked"),
                 (self.copied, "copied"),
+                (self.unlinked, "hard links to the mirror replaced by copies"),
                 (self.downloaded, "downloaded"),
                 (self.derived, "rebuilt"),
                 (len(self.regenerated), "regenerated (bytes differ from the manifest)"),
@@ -62,7 +73,17 @@ class FetchReport:
             if n
         ]
         body = ", ".join(parts) if parts else "nothing to do"
-        notes = "".join(f"; {note}" for note in self.notes)
+        notes = list(self.notes)
+        if self.not_in_mirror:
+            notes.append(
+                f"{len(self.not_in_mirror)} not in the mirror (first: {self.not_in_mirror[0]})"
+            )
+        if self.strays:
+            notes.append(
+                f"{len(self.strays)} not in the manifest, ignored by the loaders "
+                f"(first: {self.strays[0]}; see licnn data verify {self.name})"
+            )
+        notes = "".join(f"; {note}" for note in notes)
         return f"{self.name}: {self.n_files} files: {body}{notes}"
 
 
@@ -71,12 +92,16 @@ def fetch(
     root: str | os.PathLike[str] | None = None,
     mirror: str | os.PathLike[str] | None = None,
     *,
-    link: bool = True,
+    link: bool = False,
     progress: bool = True,
     log: Log | None = None,
     _done: set[str] | None = None,
 ) -> list[FetchReport]:
-    """Fetch ``name`` and the datasets it requires into the data root; one report per dataset."""
+    """Fetch ``name`` and the datasets it requires into the data root; one report per dataset.
+
+    ``link``: hard-link the mirror's files instead of copying them (no extra disk, but the
+    data root's file *is* the mirror's: an edit to one changes the other).
+    """
     info = dataset_info(name)
     done = _done if _done is not None else set()
     reports: list[FetchReport] = []
@@ -105,17 +130,49 @@ def fetch(
 
 
 def _place(source: Path, dest: Path, link: bool) -> str:
-    """Hard-link ``source`` to ``dest`` (or copy it); return ``linked`` or ``copied``."""
+    """Copy ``source`` to ``dest`` (or hard-link it); return ``linked`` or ``copied``.
+
+    The new file is made under a temporary name and renamed over ``dest``, so ``dest`` is
+    never half written, and a hard link at ``dest`` is replaced, never written through. A
+    link that the file system refuses (another device) falls back to a copy.
+    """
     dest.parent.mkdir(parents=True, exist_ok=True)
-    dest.unlink(missing_ok=True)
-    if link:
-        try:
-            os.link(source, dest)
-            return "linked"
-        except OSError:
-            pass
-    shutil.copyfile(source, dest)
+    scratch = dest.with_name(f".{dest.name}.licnn-tmp")
+    scratch.unlink(missing_ok=True)
+    try:
+        if link:
+            try:
+                os.link(source, scratch)
+                os.replace(scratch, dest)
+                return "linked"
+            except OSError:
+                scratch.unlink(missing_ok=True)
+        shutil.copyfile(source, scratch)
+        os.replace(scratch, dest)
+    finally:
+        scratch.unlink(missing_ok=True)
     return "copied"
+
+
+def _same_file(a: Path, b: Path | None) -> bool:
+    """Whether ``a`` and ``b`` are one file (hard links to the same bytes)."""
+    try:
+        return b is not None and os.path.samefile(a, b)
+    except OSError:
+        return False
+
+
+def _mirror_gap(name: str, relpath: str, mirror: Path, exc: DownloadError) -> DataError:
+    """The error for a file that the given mirror lacks and that could not be downloaded."""
+    where = (
+        f"the mirror {mirror} has no {name} folder"
+        if not (mirror / name).is_dir()
+        else f"{mirror / name / relpath} is not in the mirror"
+    )
+    return DataError(
+        f"{name}: {where}, and downloading {relpath} failed ({exc.reason}); add the file to "
+        "the mirror, or fetch with network access"
+    )
 
 
 def _fetch_files(
@@ -132,15 +189,23 @@ def _fetch_files(
     deferred: list[FileEntry] = []
     for entry in tqdm(entries, desc=name, unit="file", disable=not progress, leave=False):
         dest = folder / entry.relpath
-        if dest.is_file() and _good(dest, entry, regenerated):
-            report.present += 1
-            continue
         candidate = mirror / name / entry.relpath if mirror is not None else None
+        if dest.is_file() and _good(dest, entry, regenerated):
+            if not link and _same_file(dest, candidate):
+                # left by a linking fetch: an edit here would change the mirror's file
+                _place(dest, dest, link=False)
+                report.unlinked += 1
+            else:
+                report.present += 1
+            continue
         if candidate is not None and candidate.is_file():
-            if sha256_file(candidate) != entry.sha256:
+            digest = sha256_file(candidate)
+            if digest != entry.sha256:
                 raise DataError(
-                    f"mirror file {candidate} fails its SHA-256 check; the mirror is damaged, "
-                    "fetch without --mirror to download it"
+                    f"mirror file {candidate} fails its SHA-256 check (manifest "
+                    f"{entry.sha256[:12]}, file {digest[:12]}): the mirror is damaged; "
+                    "replace that file in the mirror, or fetch without a mirror (no --mirror, "
+                    f"${MIRROR_ENV} unset) to download it"
                 )
             how = _place(candidate, dest, link)
             setattr(report, how, getattr(report, how) + 1)
@@ -149,15 +214,23 @@ def _fetch_files(
         if entry.derived:
             deferred.append(entry)
             continue
+        if mirror is not None:
+            report.not_in_mirror.append(entry.relpath)
         applies = transform.get("applies_to")
-        if applies and entry.relpath.startswith(applies):
-            original = dest.with_name(dest.name + ".orig")
-            download(entry.url, original, progress=False)
-            size = derive.resize_shorter_side(original, dest)
-            original.unlink()
-            state.setdefault("orig_sizes", {})[Path(entry.relpath).name] = list(size)
-        else:
-            download(entry.url, dest, progress=False)
+        try:
+            if applies and entry.relpath.startswith(applies):
+                original = dest.with_name(dest.name + ".orig")
+                download(entry.url, original, progress=False)
+                size = derive.resize_shorter_side(original, dest)
+                original.unlink()
+                state.setdefault("orig_sizes", {})[Path(entry.relpath).name] = list(size)
+            else:
+                download(entry.url, dest, progress=False)
+        except DownloadError as exc:
+            write_state(folder, _clean(state))
+            if mirror is None:
+                raise
+            raise _mirror_gap(name, entry.relpath, mirror, exc) from None
         report.downloaded += 1
         digest = sha256_file(dest)
         if digest == entry.sha256:
@@ -171,7 +244,12 @@ def _fetch_files(
         write_state(folder, _clean(state))
     for entry in deferred:
         dest = folder / entry.relpath
-        text = _derive(entry.derived or "", name, base, entries, state)
+        try:
+            text = _derive(entry.derived or "", name, base, entries, state)
+        except DownloadError as exc:
+            if mirror is None:
+                raise
+            raise _mirror_gap(name, entry.relpath, mirror, exc) from None
         dest.parent.mkdir(parents=True, exist_ok=True)
         dest.write_bytes(text.encode("utf-8"))
         report.derived += 1
@@ -193,6 +271,7 @@ def _fetch_files(
             f"{len(report.regenerated)} rebuilt files differ in bytes from the mirror's "
             "(recorded in .licnn-fetch.json; verify reports them as regenerated)"
         )
+    report.strays = stray_files(folder, {e.relpath for e in entries})
     return report
 
 
@@ -265,15 +344,23 @@ def _fetch_archive(
         return report
     mirrored = mirror / name if mirror is not None else None
     tar = mirrored / entry.relpath if mirrored is not None else None
-    if mirrored is not None and mirrored.is_dir() and not (tar and tar.is_file()):
+    from_folder = mirrored is not None and mirrored.is_dir() and not (tar and tar.is_file())
+    if from_folder and mirrored is not None:
         for file in tqdm(missing, desc=name, unit="file", disable=not progress, leave=False):
             candidate = mirrored / file
             if candidate.is_file():
                 how = _place(candidate, folder / file, link)
                 setattr(report, how, getattr(report, how) + 1)
+            else:
+                report.not_in_mirror.append(file)
     else:
         if tar is None or not tar.is_file():
-            tar = download(entry.url, folder / entry.relpath, progress=progress)
+            try:
+                tar = download(entry.url, folder / entry.relpath, progress=progress)
+            except DownloadError as exc:
+                if mirror is None:
+                    raise
+                raise _mirror_gap(name, entry.relpath, mirror, exc) from None
             report.downloaded += 1
         digest = sha256_file(tar)
         _extract(tar, base, name)
@@ -286,11 +373,19 @@ def _fetch_archive(
         if tar.parent == folder:
             tar.unlink()
     still = [f for f in files if not (folder / f).is_file()]
+    if still and from_folder:
+        raise DataError(
+            f"{name}: {len(still)} of {len(files)} listed files are not in the mirror "
+            f"{mirrored} (first: {still[0]}); add them there, or put {entry.relpath} there "
+            "instead of the folder"
+        )
     if still:
         raise DataError(
-            f"{name}: {len(still)} of {len(files)} listed files missing after fetching "
-            f"(first: {still[0]}); the archive or mirror is incomplete, delete it and fetch again"
+            f"{name}: {len(still)} of {len(files)} listed files missing after extracting "
+            f"{entry.relpath} (first: {still[0]}); the archive is incomplete, delete it and "
+            "fetch again"
         )
+    report.strays = stray_files(folder, set(files))
     return report
 
 

@@ -15,7 +15,7 @@ import json
 import os
 from dataclasses import dataclass, field
 from functools import lru_cache
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 from licnn.data.paths import manifests_dir
@@ -130,7 +130,7 @@ def read_manifest(name: str) -> list[FileEntry]:
             reader = csv.DictReader(fh)
             if tuple(reader.fieldnames or ()) != MANIFEST_COLUMNS:
                 raise DataError(f"{path} is not a file manifest (columns {reader.fieldnames})")
-            return [
+            entries = [
                 FileEntry(
                     r["relpath"], r["sha256"], int(r["size"]) if r["size"] else None, r["url"]
                 )
@@ -138,6 +138,48 @@ def read_manifest(name: str) -> list[FileEntry]:
             ]
     except FileNotFoundError:
         raise DataError(f"manifest {path} not found; restore it with git") from None
+    except ValueError as exc:  # a size that is not a number
+        raise DataError(f"manifest {path} has a bad row ({exc}); restore it with git") from None
+    _check_relpaths(path, entries)
+    return entries
+
+
+def _check_relpaths(path: Path, entries: list[FileEntry]) -> None:
+    """Refuse rows that would leave the dataset folder or name one file twice.
+
+    Fetch writes every row to ``<data root>/<dataset>/<relpath>``: an absolute path or a
+    ``..`` part would write elsewhere, and a repeated path would be two rows for one file.
+    """
+    seen: set[str] = set()
+    for entry in entries:
+        parts = PurePosixPath(entry.relpath).parts
+        if not parts or entry.relpath.startswith("/") or ".." in parts or "\\" in entry.relpath:
+            raise DataError(
+                f"manifest {path} lists {entry.relpath!r}, not a path inside the dataset "
+                "folder; restore the manifest with git"
+            )
+        if entry.relpath in seen:
+            raise DataError(
+                f"manifest {path} lists {entry.relpath} twice; restore the manifest with git"
+            )
+        seen.add(entry.relpath)
+
+
+def listed_files(name: str) -> set[str]:
+    """The relpaths a ``files`` or ``archive`` dataset's manifest lists (what loaders may use)."""
+    return {entry.relpath for entry in read_manifest(name)}
+
+
+def manifest_changed(name: str) -> bool:
+    """Whether ``name``'s manifest CSV differs from the SHA-256 the index records for it.
+
+    The index and the CSVs are written together by ``scripts/make_manifests.py``; a CSV
+    edited (or damaged) since then would silently change what fetch and verify accept.
+    """
+    info = dataset_info(name)
+    if info.manifest is None or not info.manifest_sha256:
+        return False
+    return manifest_hash(name) != info.manifest_sha256
 
 
 def manifest_hash(name: str) -> str:

@@ -83,8 +83,8 @@ class FetchReport:
                 f"{len(self.strays)} not in the manifest, ignored by the loaders "
                 f"(first: {self.strays[0]}; see licnn data verify {self.name})"
             )
-        notes = "".join(f"; {note}" for note in notes)
-        return f"{self.name}: {self.n_files} files: {body}{notes}"
+        tail = "".join(f"; {note}" for note in notes)
+        return f"{self.name}: {self.n_files} files: {body}{tail}"
 
 
 def fetch(

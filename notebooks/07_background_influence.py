@@ -300,7 +300,9 @@ if examples[adversarial_label]:
 # wrong images right, on the natural images and on the proxy alike (the counts above). The
 # seed looked only at the rescued images; the lost ones are a reminder that the background
 # carries helpful evidence at least as often as misleading evidence, and that a rescued
-# image on its own is weak evidence that the background misled the network.
+# image on its own is weak evidence that the background misled the network. Chapter 10
+# counts the rescues and losses that a neutral perturbation of the same area (a random
+# blob) gives on the same images, the baseline these counts need.
 #
 # **The rule puts every rescued image in kind 2.** For each rescued image, nearly all of the
 # wrong class's attention lies inside the blur mask, far from the threshold, so by the
@@ -315,7 +317,8 @@ if examples[adversarial_label]:
 # class it is asked about, and its masks cover most of the crop. With such maps a
 # competing object beside the true one cannot show up as evidence outside the object, so
 # the rule cannot find kind 1 even where it exists. The count of kinds says more about the
-# maps than about the images.
+# maps than about the images. Chapter 10 applies the same rule with the ground-truth boxes
+# of `imagenet-val-1300` as the object instead of the salient mask.
 #
 # **By eye.** The lists and examples above show both of the seed's patterns and a third.
 # Some wrong classes name an object that is, or could well be, in the picture beside the

@@ -126,7 +126,7 @@ def test_interrupted_run_resumes(tiny, fetched_data, tmp_path, monkeypatch):
 
 
 def test_box_kinds_follow_the_share_outside_the_boxes(tiny, fetched_data):
-    from licnn.background import box_kinds
+    from licnn.experiments.background import box_kinds
 
     records = list(load_dataset("imagenet-val-1300", root=fetched_data, limit=2).records)
     rows = box_kinds(tiny, records, [1, 2], threshold=0.5)
@@ -149,8 +149,8 @@ def test_box_kinds_follow_the_share_outside_the_boxes(tiny, fetched_data):
 
 def test_blur_experiment_and_mask_area_share_one_maps_pass(tmp_path, fetched_data):
     """The seed protocol's runner fills the maps cache; the mask-area runner then makes no map."""
-    from licnn.blur_experiment import item_name, run_blur_experiment
     from licnn.experiments.blur.maps import image_maps
+    from licnn.experiments.blur.protocol import item_name, run_blur_experiment
 
     tiny = wrap_model(TinyCNN(), name="tiny-mask-area-cnn")
     images = load_dataset("imagenet-samples-1000", root=fetched_data, limit=3)

@@ -6,7 +6,7 @@ classes), the class name and WordNet id, boxes (``x0, y0, x1, y1`` in the image 
 pixels, float32 ``n x 4``) where the dataset has them, and the mask path for PASCAL-S.
 Records are in manifest order, so ``limit=N`` always gives the same first N images.
 Nothing here needs torch; :func:`iter_images` loads the images with
-:func:`licnn.images.load_image` and skips (and reports) bad files.
+:func:`licnn.imaging.images.load_image` and skips (and reports) bad files.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from licnn.data.fetch import imagenet_a_files, imagenet_val_folder
 from licnn.data.manifest import dataset_info, manifest_hash
 from licnn.data.paths import data_root, manifests_dir
 from licnn.errors import DataError, ImageError
-from licnn.images import load_image
+from licnn.imaging.images import load_image
 
 #: Datasets of images (the others hold labels or file lists only).
 IMAGE_DATASETS = (

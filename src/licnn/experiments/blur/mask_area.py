@@ -1,6 +1,6 @@
 """Blur experiments under controls: accuracy against mask area, for several mask sources.
 
-The seed's blur experiment (:mod:`licnn.blur_experiment`) blurs inside or outside one mask
+The seed's blur experiment (:mod:`licnn.experiments.blur.protocol`) blurs inside or outside one mask
 per image, the LICNN saliency map thresholded at a fifth of its range, which covers about
 three quarters of the crop. Whether what it measures is LICNN's or the mask's size needs
 masks of controlled area and masks that know nothing of the image. Here, per image, masks of
@@ -36,17 +36,17 @@ from numpy.typing import ArrayLike, NDArray
 from PIL import Image, ImageFilter
 from scipy import stats
 
-from licnn.blur_experiment import _classify, item_name
 from licnn.cache import ResultCache
-from licnn.config import LICNNConfig
+from licnn.core.config import LICNNConfig
 from licnn.data.datasets import Dataset, Record
 from licnn.errors import ImageError
-from licnn.evaluate import topk_hits
 from licnn.experiments.blur.maps import image_maps, maps_key
-from licnn.images import load_image
+from licnn.experiments.blur.runner import _classify, item_name
+from licnn.experiments.evaluate import topk_hits
 from licnn.imaging import masks as mk
+from licnn.imaging.images import load_image
+from licnn.metrics.stats import proportion_ci
 from licnn.models import LoadedModel
-from licnn.stats import proportion_ci
 
 #: Mask sources, in the order of the report's tables and legends.
 SOURCES: tuple[str, ...] = ("licnn", "grad_cam", "disc", "shuffled", "blob", "boxes")
@@ -585,7 +585,7 @@ def control_table(
 ) -> str:
     """Markdown table: per source and area point, accuracy (share of the original) and the
     paired difference from ``reference`` at the same area (95% bootstrap interval)."""
-    from licnn.localisation import format_table
+    from licnn.report.tables import format_table
 
     base = summary["original"][metric]["accuracy"]
     header = ["mask source"]
@@ -686,7 +686,7 @@ def rescue_markdown(
     table: Mapping[str, Mapping[str, Mapping[str, int]]], labels: Mapping[str, str] | None = None
 ) -> str:
     """Markdown table of :func:`rescue_table`: images put right and wrong, top-1 and top-5."""
-    from licnn.localisation import format_table
+    from licnn.report.tables import format_table
 
     header = ["background blur (r=10) with", "top-1 rescued", "top-1 lost", "top-5 rescued"]
     header += ["top-5 lost", "images"]

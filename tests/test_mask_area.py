@@ -8,6 +8,7 @@ import torch
 from torch import nn
 
 import licnn.experiments.blur.mask_area as ma
+import licnn.experiments.blur.mask_area.runner as ma_runner
 from licnn.data import load_dataset
 from licnn.imaging import masks as mk
 from licnn.models import wrap_model
@@ -93,7 +94,7 @@ def tiny():
 
 def test_interrupted_run_resumes(tiny, fetched_data, tmp_path, monkeypatch):
     images = load_dataset("imagenet-val-1300", root=fetched_data, limit=3)
-    real = ma._classify
+    real = ma_runner._classify
     calls = {"n": 0}
 
     def classify_then_fail(*args, **kwargs):
@@ -102,10 +103,10 @@ def test_interrupted_run_resumes(tiny, fetched_data, tmp_path, monkeypatch):
             raise KeyboardInterrupt  # stopped during the second image
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(ma, "_classify", classify_then_fail)
+    monkeypatch.setattr(ma_runner, "_classify", classify_then_fail)
     with pytest.raises(KeyboardInterrupt):
         ma.run_mask_area(tiny, images, SMALL, cache_root=tmp_path, progress=False)
-    monkeypatch.setattr(ma, "_classify", real)
+    monkeypatch.setattr(ma_runner, "_classify", real)
     resumed = ma.run_mask_area(tiny, images, SMALL, cache_root=tmp_path, progress=False)
     assert resumed.n_computed == 2
     again = ma.run_mask_area(tiny, images, SMALL, cache_root=tmp_path, progress=False)

@@ -21,7 +21,7 @@ from pathlib import Path
 import torch
 
 from licnn.data import imagenet_a_class_indices, load_dataset
-from licnn.evaluate import predict_logits
+from licnn.experiments.evaluate import predict_logits
 from licnn.models import load_model
 
 REPO = Path(__file__).resolve().parents[1]

@@ -7,7 +7,7 @@ there). This script runs the LICNN methods of chapters 4 and 5 (``licnn_attentio
 trained model's top-1 class, ``licnn_saliency`` top-5) on the chapters' images (the seeded
 sample of ``imagenet-val-1300`` and the junco) with the trained model and at every step of
 cascading and independent randomisation of EfficientNet-Lite0, as :mod:`licnn.sanity`
-does, with :func:`licnn.lateral_inhibition.l2_normalise` wrapped to record, for every map
+does, with :func:`licnn.core.lateral_inhibition.l2_normalise` wrapped to record, for every map
 it normalises, the exact L2 norm (computed in float64 after scaling by max |x|). It prints
 one row per (mode, step): maps normalised, smallest non-zero norm, maps that are zero, and
 maps with 0 < norm < 1e-12, and the largest absolute difference between the old and new
@@ -39,19 +39,19 @@ import numpy as np
 import torch
 import yaml
 
-import licnn.attention
-import licnn.lateral_inhibition
+import licnn.core.attention
+import licnn.core.lateral_inhibition
 from licnn import sanity
-from licnn.baselines import make_method
 from licnn.data import Record, load_dataset
+from licnn.methods import make_method
 from licnn.models import LoadedModel, load_model
 
 ROOT = Path(__file__).resolve().parents[1]
 OLD_EPS = 1e-12
 METHODS = ("licnn_attention", "licnn_saliency")
 #: The modules that bind ``l2_normalise`` by name (both must be patched).
-_HOLDERS = (licnn.lateral_inhibition, licnn.attention)
-_EXACT = licnn.lateral_inhibition.l2_normalise
+_HOLDERS = (licnn.core.lateral_inhibition, licnn.core.attention)
+_EXACT = licnn.core.lateral_inhibition.l2_normalise
 
 
 def old_l2_normalise(x: torch.Tensor) -> torch.Tensor:

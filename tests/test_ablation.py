@@ -6,10 +6,16 @@ import numpy as np
 import pytest
 from matplotlib.figure import Figure
 
-from licnn.ablation import FACTORS, ablation_figure, ablation_settings, ablation_table, run_ablation
-from licnn.config import LICNNConfig
+from licnn.core.config import LICNNConfig
 from licnn.data import load_dataset
-from licnn.localisation import BoxBenchmark, MaskBenchmark, sample_records
+from licnn.experiments.ablation import (
+    FACTORS,
+    ablation_figure,
+    ablation_settings,
+    ablation_table,
+    run_ablation,
+)
+from licnn.experiments.localisation import BoxBenchmark, MaskBenchmark, sample_records
 
 
 def changed_fields(config: LICNNConfig, base: LICNNConfig) -> list[str]:

@@ -6,10 +6,10 @@ import pytest
 import torch
 from PIL import Image
 
-from licnn import reference
-from licnn.attention import LICNN
-from licnn.config import LICNNConfig
-from licnn.gates import GateHooks, hooks_on
+from licnn.core import reference
+from licnn.core.attention import LICNN
+from licnn.core.config import LICNNConfig
+from licnn.core.gates import GateHooks, hooks_on
 from licnn.models import load_model
 
 IMAGES = ("n02110341_dalmatian.JPEG", "n01534433_junco.JPEG", "n01443537_goldfish.JPEG")

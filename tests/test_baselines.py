@@ -4,8 +4,8 @@ import pytest
 import torch
 from PIL import Image
 
-from licnn.baselines import CAPTUM_METHODS, METHODS, channels_last_copy, make_method
-from licnn.gates import hooks_on
+from licnn.core.gates import hooks_on
+from licnn.methods.baselines import CAPTUM_METHODS, METHODS, channels_last_copy, make_method
 
 
 @pytest.mark.parametrize("name", METHODS)

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from PIL import Image, ImageFilter
 
-from licnn.blur import (
+from licnn.imaging.blur import (
     RADII,
     blur_background,
     blur_object,

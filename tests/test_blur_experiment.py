@@ -9,8 +9,11 @@ import torch
 from PIL import Image
 from torch import nn
 
-import licnn.blur_experiment as bx
-from licnn.background import (
+import licnn.experiments.blur.runner as bx
+from licnn.cache import ResultCache
+from licnn.data import load_dataset
+from licnn.data.datasets import Record
+from licnn.experiments.background import (
     KINDS,
     Influence,
     analyse_influence,
@@ -22,8 +25,7 @@ from licnn.background import (
     rescue_counts,
     rescued,
 )
-from licnn.blur import salient_mask
-from licnn.blur_experiment import (
+from licnn.experiments.blur.protocol import (
     ERASED,
     VARIANTS,
     BlurResults,
@@ -41,11 +43,9 @@ from licnn.blur_experiment import (
     summarise_hits,
     variant_names,
 )
-from licnn.cache import ResultCache
-from licnn.data import load_dataset
-from licnn.data.datasets import Record
+from licnn.imaging.blur import salient_mask
+from licnn.metrics.stats import mcnemar, proportion_ci
 from licnn.models import wrap_model
-from licnn.stats import mcnemar, proportion_ci
 
 # --- statistics ---------------------------------------------------------------------------
 

@@ -233,7 +233,7 @@ def test_generated_page_is_current(name: str) -> None:
 
 
 def test_front_figure_is_current(tmp_path: Path) -> None:
-    from licnn.headline import write_front_figure
+    from licnn.report.headline import write_front_figure
 
     path = BOOK / "front_figure.svg"
     assert path.is_file(), "book/front_figure.svg is missing: run `make prose` to write it"

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from licnn.claims import claims_table, judge, render_template
 from licnn.errors import DataError
+from licnn.report.claims import claims_table, judge, render_template
 
 CLAIM = """
 datasets:
@@ -78,7 +78,7 @@ def test_template_numbers_come_from_results(tmp_path: Path) -> None:
 
 
 def test_lookup_follows_keys_that_hold_dots():
-    from licnn.claims import lookup
+    from licnn.report.claims import lookup
 
     data = {"sources": {"licnn": {"q0.3": {"object_r10": {"n": 5}}}}, "a": [{"b": 1}]}
     assert lookup(data, "sources.licnn.q0.3.object_r10.n") == 5

@@ -56,7 +56,7 @@ def test_bench_json(samples_dir, capsys):
     assert result["model"] == "efficientnet-lite0" and result["n_images"] == 1
     for key in ("fast_s", "floor_s", "reference_s"):
         assert math.isfinite(result[key]) and result[key] > 0, key
-    # The ratios as licnn.bench defines them, from the timings reported beside them.
+    # The ratios as licnn.experiments.bench defines them, from the timings reported beside them.
     assert result["speedup"] == pytest.approx(result["reference_s"] / result["fast_s"])
     assert result["floor_ratio"] == pytest.approx(result["fast_s"] / result["floor_s"])
     assert 0 <= result["max_abs_diff"] <= 1e-5

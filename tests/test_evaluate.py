@@ -11,7 +11,7 @@ import torch
 from licnn.cli import main
 from licnn.data import Dataset, imagenet_a_class_indices, load_dataset
 from licnn.errors import DataError
-from licnn.evaluate import evaluate, restrict_to_classes, topk_hits
+from licnn.experiments.evaluate import evaluate, restrict_to_classes, topk_hits
 
 
 def test_topk_hits() -> None:

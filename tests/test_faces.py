@@ -8,7 +8,7 @@ import pytest
 import torch
 from PIL import Image
 
-from licnn.attention import LICNN
+from licnn.core.attention import LICNN
 from licnn.errors import ModelError
 from licnn.faces import LICNNAttribution, quantus_explain
 

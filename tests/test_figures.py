@@ -8,7 +8,9 @@ import torch
 from PIL import Image
 from torchvision import transforms
 
-from licnn.figures import (
+from licnn.core.reference import Trace
+from licnn.metrics.localisation import mass_in_mask, top_mass_share
+from licnn.report.figures import (
     TRACE_COLUMNS,
     crop_boxes,
     cropped_mask,
@@ -17,8 +19,6 @@ from licnn.figures import (
     method_grid,
     trace_figure,
 )
-from licnn.metrics import mass_in_mask, top_mass_share
-from licnn.reference import Trace
 
 
 def _image_axes(fig):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from licnn.headline import HEADER, headline_rows, headline_table
+from licnn.report.headline import HEADER, headline_rows, headline_table
 
 
 def test_no_results_gives_an_empty_table(tmp_path: Path) -> None:

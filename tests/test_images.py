@@ -11,7 +11,7 @@ import pytest
 from PIL import Image
 
 from licnn.errors import ImageError
-from licnn.images import DRAFT_MIN_SIDE, MAX_PIXELS, MIN_SIDE, load_image
+from licnn.imaging.images import DRAFT_MIN_SIDE, MAX_PIXELS, MIN_SIDE, load_image
 
 
 def _jpeg(path: Path, size: tuple[int, int] = (64, 48), colour=(200, 30, 40), **kw) -> Path:

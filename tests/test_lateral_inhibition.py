@@ -6,8 +6,8 @@ from dataclasses import fields
 import pytest
 import torch
 
-from licnn.config import LICNNConfig
-from licnn.lateral_inhibition import (
+from licnn.core.config import LICNNConfig
+from licnn.core.lateral_inhibition import (
     average_term,
     differential_term,
     distance_weights,
@@ -15,7 +15,7 @@ from licnn.lateral_inhibition import (
     lateral_inhibition,
     suppression_mask,
 )
-from licnn.reference import lateral_inhibition_terms
+from licnn.core.reference import lateral_inhibition_terms
 
 
 def test_distance_weights_k7_by_hand():

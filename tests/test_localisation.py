@@ -7,17 +7,15 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from licnn import metrics
 from licnn.data import Record, load_dataset
 from licnn.errors import DataError
-from licnn.localisation import (
+from licnn.experiments.localisation import (
     BOX_METHODS,
     MASK_METHODS,
     BoxBenchmark,
     MaskBenchmark,
     binary_mask,
     dataset_f_measure,
-    format_table,
     paired_f_difference,
     resize_input,
     resize_to,
@@ -26,6 +24,8 @@ from licnn.localisation import (
     summarise_boxes,
     summarise_masks,
 )
+from licnn.metrics import localisation as metrics
+from licnn.report.tables import format_table
 
 
 @pytest.fixture
@@ -247,7 +247,7 @@ def test_uncached_counts_what_is_left(lite0, fetched_data, cache_dir):
 
 
 def test_format_table_escapes_pipes_in_the_header() -> None:
-    from licnn.localisation import format_table
+    from licnn.report.tables import format_table
 
     text = format_table(["model", "max |diff|"], [["a", 0.5]])
     assert text.splitlines()[0] == "| model | max \\|diff\\| |"

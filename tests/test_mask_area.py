@@ -8,6 +8,7 @@ import torch
 from torch import nn
 
 import licnn.experiments.blur.mask_area as ma
+import licnn.experiments.blur.mask_area.runner as ma_runner
 from licnn.data import load_dataset
 from licnn.imaging import masks as mk
 from licnn.models import wrap_model
@@ -93,7 +94,7 @@ def tiny():
 
 def test_interrupted_run_resumes(tiny, fetched_data, tmp_path, monkeypatch):
     images = load_dataset("imagenet-val-1300", root=fetched_data, limit=3)
-    real = ma._classify
+    real = ma_runner._classify
     calls = {"n": 0}
 
     def classify_then_fail(*args, **kwargs):
@@ -102,10 +103,10 @@ def test_interrupted_run_resumes(tiny, fetched_data, tmp_path, monkeypatch):
             raise KeyboardInterrupt  # stopped during the second image
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(ma, "_classify", classify_then_fail)
+    monkeypatch.setattr(ma_runner, "_classify", classify_then_fail)
     with pytest.raises(KeyboardInterrupt):
         ma.run_mask_area(tiny, images, SMALL, cache_root=tmp_path, progress=False)
-    monkeypatch.setattr(ma, "_classify", real)
+    monkeypatch.setattr(ma_runner, "_classify", real)
     resumed = ma.run_mask_area(tiny, images, SMALL, cache_root=tmp_path, progress=False)
     assert resumed.n_computed == 2
     again = ma.run_mask_area(tiny, images, SMALL, cache_root=tmp_path, progress=False)
@@ -126,7 +127,7 @@ def test_interrupted_run_resumes(tiny, fetched_data, tmp_path, monkeypatch):
 
 
 def test_box_kinds_follow_the_share_outside_the_boxes(tiny, fetched_data):
-    from licnn.background import box_kinds
+    from licnn.experiments.background import box_kinds
 
     records = list(load_dataset("imagenet-val-1300", root=fetched_data, limit=2).records)
     rows = box_kinds(tiny, records, [1, 2], threshold=0.5)
@@ -149,8 +150,8 @@ def test_box_kinds_follow_the_share_outside_the_boxes(tiny, fetched_data):
 
 def test_blur_experiment_and_mask_area_share_one_maps_pass(tmp_path, fetched_data):
     """The seed protocol's runner fills the maps cache; the mask-area runner then makes no map."""
-    from licnn.blur_experiment import item_name, run_blur_experiment
     from licnn.experiments.blur.maps import image_maps
+    from licnn.experiments.blur.protocol import item_name, run_blur_experiment
 
     tiny = wrap_model(TinyCNN(), name="tiny-mask-area-cnn")
     images = load_dataset("imagenet-samples-1000", root=fetched_data, limit=3)

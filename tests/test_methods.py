@@ -6,11 +6,11 @@ import pytest
 import torch
 from torch import nn
 
-from licnn import baselines
 from licnn.errors import InputError, ModelError
 from licnn.methods import (
     METHODS,
     AttributionMethod,
+    baselines,
     get_method_class,
     make_method,
     register,

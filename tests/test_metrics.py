@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from licnn.metrics import (
+from licnn.metrics.localisation import (
     adaptive_f_measure,
     box_distance,
     box_iou,

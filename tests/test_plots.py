@@ -9,7 +9,7 @@ import pytest
 from matplotlib.collections import PolyCollection
 from PIL import Image
 
-from licnn.plots import bar_with_ci, overlay, plot_curves, show_maps
+from licnn.report.plots import bar_with_ci, overlay, plot_curves, show_maps
 
 
 @pytest.fixture

@@ -24,6 +24,18 @@ def test_core_imports_without_torchvision_or_matplotlib() -> None:
     assert result.returncode == 0, result.stderr
 
 
+def test_core_modules_need_no_torchvision_or_matplotlib() -> None:
+    """Every module of licnn.core (the layer the rest builds on) runs on torch alone."""
+    result = _run(
+        "import sys, importlib; "
+        "[importlib.import_module('licnn.core.' + m) for m in "
+        "('config', 'lateral_inhibition', 'gates', 'attention', 'reference')]; "
+        "assert 'torchvision' not in sys.modules, 'torchvision'; "
+        "assert 'matplotlib' not in sys.modules, 'matplotlib'"
+    )
+    assert result.returncode == 0, result.stderr
+
+
 def test_import_licnn_alone_loads_no_torch() -> None:
     result = _run("import sys, licnn; assert 'torch' not in sys.modules")
     assert result.returncode == 0, result.stderr

@@ -1,4 +1,4 @@
-"""licnn.report: provenance records and stable result files."""
+"""licnn.report.records: provenance records and stable result files."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 import torch
 
-from licnn import report
+from licnn.report import records as report
 
 
 def fake_model() -> SimpleNamespace:

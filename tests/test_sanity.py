@@ -5,20 +5,20 @@ import pytest
 import torch
 from torch import nn
 
-from licnn import sanity
 from licnn.data import Record
-from licnn.sanity import (
+from licnn.experiments.sanity import (
     RandomisationResult,
     cascading_models,
     independent_models,
     layer_groups,
     run_randomisation,
+    runner,
     sample_records,
     step_table,
     summarise,
     summary_table,
 )
-from licnn.similarity import SIMILARITY_KEYS
+from licnn.metrics.similarity import SIMILARITY_KEYS
 
 WEIGHTED = (nn.Conv2d, nn.Linear, nn.BatchNorm2d)
 
@@ -195,12 +195,12 @@ def test_chunks_are_fixed_and_recomputed_whole(tmp_path):
         return [{"v": np.asarray(len(items))} for _ in items]
 
     key = {"test": 1}
-    sanity.ResultCache("exp", key, root=tmp_path).put("b", {"v": np.asarray(0)})
-    got = sanity._cached("exp", key, ["a", "b", "c", "d"], compute, tmp_path, 2, False)
+    runner.ResultCache("exp", key, root=tmp_path).put("b", {"v": np.asarray(0)})
+    got = runner._cached("exp", key, ["a", "b", "c", "d"], compute, tmp_path, 2, False)
     assert calls == [["a", "b"], ["c", "d"]]  # "b" was cached, but its chunk is incomplete
     assert int(got["b"]["v"]) == 2
     calls.clear()
-    sanity._cached("exp", key, ["a", "b", "c", "d"], compute, tmp_path, 2, False)
+    runner._cached("exp", key, ["a", "b", "c", "d"], compute, tmp_path, 2, False)
     assert calls == []
 
 
@@ -236,7 +236,7 @@ def test_no_randomisation_gives_identical_maps(lite0, two_images):
 
 def test_cache_resumes_after_an_interruption(lite0, two_images, tmp_path, monkeypatch):
     calls: list[list[str]] = []
-    real = sanity._compute_chunk
+    real = runner._compute_chunk
 
     def counting(model, records, *args, **kwargs):
         calls.append([r.key for r in records])
@@ -246,14 +246,14 @@ def test_cache_resumes_after_an_interruption(lite0, two_images, tmp_path, monkey
 
     fail = {"on": True}
     original_calls: list[int] = []
-    real_original = sanity._original_chunk
+    real_original = runner._original_chunk
 
     def counting_originals(model, records, *args, **kwargs):
         original_calls.append(len(records))
         return real_original(model, records, *args, **kwargs)
 
-    monkeypatch.setattr(sanity, "_compute_chunk", counting)
-    monkeypatch.setattr(sanity, "_original_chunk", counting_originals)
+    monkeypatch.setattr(runner, "_compute_chunk", counting)
+    monkeypatch.setattr(runner, "_original_chunk", counting_originals)
     kwargs = dict(
         mode="cascading", methods=["gradient", "grad_cam"], steps=["head", "stem"],
         chunk_size=1, cache=tmp_path, progress=False,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from licnn.similarity import (
+from licnn.metrics.similarity import (
     SIMILARITY_KEYS,
     compare_maps,
     hog_features,

@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from licnn.stats import bootstrap_ci, mcnemar, mean_ci, proportion_ci
+from licnn.metrics.stats import bootstrap_ci, mcnemar, mean_ci, proportion_ci
 
 Z95 = 1.959963984540054
 

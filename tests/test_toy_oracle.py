@@ -5,7 +5,7 @@ pooling step, so its gated layers have two sizes and the Sum-C maps must be resi
 forward pass, the backward pass to the activations, the Max-C maps, the lateral inhibition
 (SPEC section 1, step 4: explicit loops over the inhibition zone), the masks, the gated pass
 and the Sum-C maps are computed by hand in float64 numpy/torch without any hook, and compared
-with both implementations: :mod:`licnn.reference` and the fast :class:`licnn.attention.LICNN`.
+with both implementations: :mod:`licnn.core.reference` and the fast :class:`licnn.core.attention.LICNN`.
 """
 
 import math
@@ -16,9 +16,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from licnn import reference
-from licnn.attention import LICNN
-from licnn.config import LICNNConfig
+from licnn.core import reference
+from licnn.core.attention import LICNN
+from licnn.core.config import LICNNConfig
 from licnn.errors import InputError, ModelError
 from licnn.models import wrap_model
 

@@ -16,14 +16,14 @@ import torchvision.models as tvm
 from PIL import Image
 from torch import nn
 
-from licnn import reference
-from licnn.attention import LICNN
-from licnn.baselines import make_method
-from licnn.config import LICNNConfig
+from licnn.core import reference
+from licnn.core.attention import LICNN
+from licnn.core.config import LICNNConfig
+from licnn.core.lateral_inhibition import l2_normalise
 from licnn.errors import ConfigError, InputError, ModelError
-from licnn.lateral_inhibition import l2_normalise
+from licnn.experiments.sanity import cascading_models, layer_groups
+from licnn.methods.baselines import make_method
 from licnn.models import wrap_model
-from licnn.sanity import cascading_models, layer_groups
 
 #: The tolerance of the existing fast-vs-reference tests (tests/test_attention.py).
 TOL = 1e-5

@@ -5,8 +5,8 @@ The public surface, imported on first use so that ``import licnn`` alone loads n
 
     from licnn import LICNN, LICNNConfig, load_model, wrap_model, make_method, quantus_explain
 
-- :class:`LICNN` (:mod:`licnn.attention`): attention and saliency maps of a wrapped model;
-- :class:`LICNNConfig` (:mod:`licnn.config`): its settings, the seed paper's text by default;
+- :class:`LICNN` (:mod:`licnn.core.attention`): attention and saliency maps of a wrapped model;
+- :class:`LICNNConfig` (:mod:`licnn.core.config`): its settings, the seed paper's text by default;
 - :func:`load_model` / :func:`wrap_model` (:mod:`licnn.models`): a classifier by name, or any
   ``nn.Module`` with ReLU-family activations, with its gate points;
 - :func:`make_method` (:mod:`licnn.methods`): LICNN and the baseline attribution methods
@@ -21,6 +21,10 @@ import importlib
 from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING, Any
 
+from licnn import _aliases
+
+_aliases.install()  # the module names before the layered layout (see licnn._aliases)
+
 try:
     __version__ = version("licnn")
 except PackageNotFoundError:  # running from a source tree that is not installed
@@ -28,8 +32,8 @@ except PackageNotFoundError:  # running from a source tree that is not installed
 
 # public name -> the module that defines it
 _PUBLIC = {
-    "LICNN": "licnn.attention",
-    "LICNNConfig": "licnn.config",
+    "LICNN": "licnn.core.attention",
+    "LICNNConfig": "licnn.core.config",
     "load_model": "licnn.models",
     "wrap_model": "licnn.models",
     "make_method": "licnn.methods",
@@ -49,8 +53,8 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:
-    from licnn.attention import LICNN
-    from licnn.config import LICNNConfig
+    from licnn.core.attention import LICNN
+    from licnn.core.config import LICNNConfig
     from licnn.faces import LICNNAttribution, quantus_explain
     from licnn.methods import make_method
     from licnn.models import load_model, wrap_model

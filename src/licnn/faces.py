@@ -18,7 +18,7 @@ needs the model's gate points (its activation calls) and the baselines its name 
 layer); a plain module is wrapped with the gate points of ``licnn_model`` when one is given
 (the usual case in Quantus: pass ``licnn_model=`` in ``explain_func_kwargs`` so that the
 randomised copies Quantus makes keep the original's gate points and Grad-CAM layer), and is
-otherwise probed once with an input of the inputs' size (:func:`licnn.gates.find_gate_points`).
+otherwise probed once with an input of the inputs' size (:func:`licnn.core.gates.find_gate_points`).
 
 The inputs are the model's preprocessed images (:meth:`LoadedModel.preprocess`). The target
 follows :class:`licnn.methods.AttributionMethod`'s convention: ``target=None`` means the
@@ -42,9 +42,9 @@ with warnings.catch_warnings():  # captum imports tqdm.auto (see licnn.methods._
     warnings.simplefilter("ignore", TqdmWarning)
     from captum.attr import Attribution
 
-from licnn.config import LICNNConfig
+from licnn.core.config import LICNNConfig
+from licnn.core.gates import GatePoint, find_gate_points
 from licnn.errors import ModelError
-from licnn.gates import GatePoint, find_gate_points
 from licnn.methods import Target, make_method
 from licnn.models import LoadedModel
 

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import torch
 
-from licnn.config import LICNNConfig
+from licnn.core.config import LICNNConfig
 from licnn.errors import LicnnError
 from licnn.models import DEFAULT_MODEL, MODEL_NAMES
 

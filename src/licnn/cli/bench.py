@@ -9,7 +9,6 @@ from pathlib import Path
 
 import torch
 
-from licnn.bench import run_bench
 from licnn.cli._common import (
     add_model_arguments,
     check_top_k,
@@ -17,7 +16,8 @@ from licnn.cli._common import (
     resolve_device_argument,
 )
 from licnn.errors import LicnnError
-from licnn.images import load_image
+from licnn.experiments.bench import run_bench
+from licnn.imaging.images import load_image
 from licnn.models import load_model
 
 

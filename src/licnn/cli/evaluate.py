@@ -45,7 +45,7 @@ def run(args: argparse.Namespace) -> int:
     """Load the model and dataset, evaluate, print a summary or JSON."""
     from licnn.data import load_dataset
     from licnn.device import default_batch_size
-    from licnn.evaluate import evaluate
+    from licnn.experiments.evaluate import evaluate
     from licnn.models import load_model
 
     device = resolve_device_argument(args)

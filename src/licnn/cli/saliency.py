@@ -45,7 +45,7 @@ from licnn.cli._common import (
 from licnn.errors import ImageError, LicnnError
 
 if TYPE_CHECKING:  # imported by run(), so that --help needs no model code (torchvision)
-    from licnn.attention import LICNN
+    from licnn.core.attention import LICNN
     from licnn.models import LoadedModel
 
 #: File endings taken from a folder (case-insensitive); other files there are ignored.
@@ -201,7 +201,7 @@ class _Decoded(TorchDataset):
         return len(self.inputs)
 
     def __getitem__(self, i: int) -> _Item:
-        from licnn.images import load_image
+        from licnn.imaging.images import load_image
 
         try:
             crop = self.model.crop(load_image(self.inputs[i].path))
@@ -281,11 +281,11 @@ def _check_run_file(out: Path, settings: dict[str, object]) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from licnn.attention import LICNN
+    from licnn.core.attention import LICNN
     from licnn.device import default_batch_size, loader_settings
-    from licnn.images import load_image
+    from licnn.imaging.images import load_image
     from licnn.models import load_model
-    from licnn.plots import overlay
+    from licnn.report.plots import overlay
 
     # Everything that can be checked is checked before the model runs.
     config = licnn_config(args)

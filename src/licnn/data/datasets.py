@@ -9,7 +9,7 @@ Records are in manifest order, so ``limit=N`` always gives the same first N imag
 Only what the manifest lists is loaded: a file added to a dataset folder by hand is ignored
 (``licnn data verify`` reports it), and a listed file that is not there is an error naming
 it, not a record that fails later. Nothing here needs torch; :func:`iter_images` loads the images with
-:func:`licnn.images.load_image` and skips (and reports) bad files.
+:func:`licnn.imaging.images.load_image` and skips (and reports) bad files.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ from licnn.data.fetch import imagenet_a_files, imagenet_val_folder
 from licnn.data.manifest import dataset_info, listed_files, manifest_hash
 from licnn.data.paths import data_root, manifests_dir
 from licnn.errors import DataError, ImageError
-from licnn.images import load_image
+from licnn.imaging.images import load_image
 
 #: Datasets of images (the others hold labels or file lists only).
 IMAGE_DATASETS = (

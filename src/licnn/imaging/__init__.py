@@ -1,1 +1,6 @@
-"""Images, masks and blur."""
+"""Images, masks and blur on plain arrays and PIL images.
+
+- :mod:`licnn.imaging.images`: loading and checking an image file;
+- :mod:`licnn.imaging.masks`: binary masks of controlled area;
+- :mod:`licnn.imaging.blur`: the salient region of a map and blurred variants of an image.
+"""

@@ -55,7 +55,7 @@ def top_share_mask(values: ArrayLike, q: float) -> NDArray[np.bool_]:
 
 
 def threshold_mask(values: ArrayLike) -> NDArray[np.bool_]:
-    """The seed code's salient region, ``map > (max - min) / 5`` (see :func:`licnn.blur.salient_mask`)."""
+    """The seed code's salient region, ``map > (max - min) / 5`` (see :func:`licnn.imaging.blur.salient_mask`)."""
     array = _map(values)
     return array > (array.max() - array.min()) / 5
 

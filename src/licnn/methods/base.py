@@ -16,8 +16,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from licnn.attention import check_inputs
-from licnn.config import LICNNConfig
+from licnn.core.attention import check_inputs
+from licnn.core.config import LICNNConfig
 from licnn.errors import InputError, ModelError
 
 if TYPE_CHECKING:  # the core needs no torchvision: models is imported for typing only
@@ -50,7 +50,7 @@ class AttributionMethod:
     - ``signed``: the map can be negative and its sign means something (with default settings);
     - ``magnitude``: the map is scored by its absolute value (``|map|``);
     - ``uses_captum``: computed by Captum through ``network`` (gradients through the network);
-    - ``takes_config``: uses a :class:`licnn.config.LICNNConfig` (``config``);
+    - ``takes_config``: uses a :class:`licnn.core.config.LICNNConfig` (``config``);
     - ``uses_ig_steps``: uses ``ig_steps`` (the number of integration steps);
     - ``uses_model``: depends on the model at all (False for a fixed prior).
 

@@ -10,12 +10,12 @@ import torch
 
 from licnn.methods.base import AttributionMethod
 from licnn.methods.registry import register
-from licnn.metrics import centre_prior
+from licnn.metrics.localisation import centre_prior
 
 
 @register
 class CentrePrior(AttributionMethod):
-    """:func:`licnn.metrics.centre_prior` at the input size, the same for every image."""
+    """:func:`licnn.metrics.localisation.centre_prior` at the input size, the same for every image."""
 
     name = "centre_prior"
     label = "Centre prior"

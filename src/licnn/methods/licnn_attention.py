@@ -6,15 +6,15 @@ from collections.abc import Sequence
 
 import torch
 
-from licnn.attention import LICNN, LICNNResult
-from licnn.config import LICNNConfig
+from licnn.core.attention import LICNN, LICNNResult
+from licnn.core.config import LICNNConfig
 from licnn.methods.base import AttributionMethod
 from licnn.methods.registry import register
 
 
 @register
 class LICNNAttention(AttributionMethod):
-    """The attention map of the target class (:meth:`licnn.attention.LICNN.attribute`)."""
+    """The attention map of the target class (:meth:`licnn.core.attention.LICNN.attribute`)."""
 
     name = "licnn_attention"
     label = "LICNN attention"

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import torch
 
-from licnn.attention import LICNNResult
+from licnn.core.attention import LICNNResult
 from licnn.methods.licnn_attention import LICNNAttention
 from licnn.methods.registry import register
 
 
 @register
 class LICNNSaliency(LICNNAttention):
-    """The top-5 saliency map (:meth:`licnn.attention.LICNN.saliency`); told no class."""
+    """The top-5 saliency map (:meth:`licnn.core.attention.LICNN.saliency`); told no class."""
 
     name = "licnn_saliency"
     label = "LICNN saliency (top-5)"

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, TypeVar
 
 from torch import nn
 
-from licnn.config import LICNNConfig
+from licnn.core.config import LICNNConfig
 from licnn.methods.base import AttributionMethod
 
 if TYPE_CHECKING:

@@ -20,12 +20,12 @@ from typing import Any
 import numpy as np
 import torch
 
-from licnn.attention import LICNN
 from licnn.cache import ResultCache
-from licnn.config import LICNNConfig
+from licnn.core.attention import LICNN
+from licnn.core.config import LICNNConfig
 from licnn.data.datasets import Record
 from licnn.errors import ImageError
-from licnn.images import load_image
+from licnn.imaging.images import load_image
 from licnn.methods import make_method
 from licnn.models import LoadedModel
 
@@ -119,7 +119,7 @@ def image_maps(
     """LICNN saliency, logits and Grad-CAM of every image (cached per image file).
 
     ``items`` are the cache item names of ``records`` (one each, e.g.
-    :func:`licnn.blur_experiment.item_name`). Unreadable images get an entry with an
+    :func:`licnn.experiments.blur.protocol.item_name`). Unreadable images get an entry with an
     ``error`` field and are not cached.
     """
     if len(items) != len(records):

@@ -1,140 +1,48 @@
-"""Quantitative benchmarks of attribution maps: object boxes and salient-object masks.
-
-Two benchmarks share one set-up: every image is resized **whole** to the model's input size
-(no centre crop, so the map covers every box and every mask pixel), a method's map is
-computed for a class, and the map is scored with :mod:`licnn.metrics`.
-
-- :class:`BoxBenchmark` (``imagenet-val-1300``): pointing game, share of the map's energy in
-  the boxes and IoU of the half-maximum region with the boxes, for the ground-truth class
-  (``role="gt"``) or the predicted top-1 class (``role="pred"``). Boxes are scaled from the
-  image's pixels to the map's with :func:`scale_boxes`.
-- :class:`MaskBenchmark` (``pascal-s``): the map of the predicted top-1 class is resized back
-  to the image size and compared with the mask binarised at 0.5: precision and recall
-  curves (for the dataset-level maximum F-measure), adaptive F-measure and MAE.
-
-Scores are cached per image (:class:`licnn.cache.ResultCache`, one folder per method, role,
-configuration and data set), so a run resumes where it stopped and a larger run re-uses a
-smaller one. ``precompute`` fills the caches of all methods in one pass over the images
-(each batch read once, LICNN's attention maps taken from its saliency call where the class
-is among the top 5), and ``scores_configs`` computes several LICNN configurations together
-(:meth:`licnn.attention.LICNN.explain_configs`). The Captum baselines run on a
-channels-last copy of the network, which is faster on a CPU.
-
-:func:`summarise_boxes` and :func:`summarise_masks` turn per-image scores into the report's
-numbers with 95% intervals.
+"""The two localisation benchmarks: object boxes (:class:`BoxBenchmark`) and salient-object
+masks (:class:`MaskBenchmark`), scored per image and cached.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
 import torch
-import torch.nn.functional as F
-from matplotlib.figure import Figure
-from matplotlib.patches import Rectangle
-from numpy.typing import ArrayLike, NDArray
+from numpy.typing import NDArray
 from PIL import Image
 
-from licnn import metrics
-from licnn.attention import LICNN
-from licnn.baselines import MAGNITUDE_METHODS  # noqa: F401  (read as localisation.MAGNITUDE_METHODS)
 from licnn.cache import ResultCache, map_caches
-from licnn.config import LICNNConfig
+from licnn.core.attention import LICNN
+from licnn.core.config import LICNNConfig
 from licnn.data import Dataset, Record
-from licnn.errors import DataError
-from licnn.images import load_image
+from licnn.experiments.localisation.inputs import (
+    BOX_METHODS,
+    IG_STEPS,
+    IOU_THRESHOLD,
+    MASK_METHODS,
+    PREPROCESSING,
+    SCORING_VERSION,
+    TOLERANCE,
+    _as_scored,
+    _class_free,
+    _record_boxes,
+    binary_mask,
+    resize_input,
+    resize_to,
+    scale_boxes,
+)
+from licnn.imaging.images import load_image
 from licnn.methods import (
-    METHODS,
     AttributionMethod,
     channels_last_copy,
     get_method_class,
     make_method,
-    registered,
 )
-from licnn.methods import label as method_label
 from licnn.methods.licnn_attention import LICNNAttention
 from licnn.methods.licnn_saliency import LICNNSaliency
+from licnn.metrics import localisation as metrics
 from licnn.models import LoadedModel
-from licnn.stats import mean_ci, proportion_ci
-
-#: Methods of the box benchmark, in the order of the report's tables.
-BOX_METHODS = METHODS
-#: Methods of the salient-object benchmark (the saliency map stands for LICNN there).
-MASK_METHODS = tuple(m for m in METHODS if m != LICNNAttention.name)
-#: Integrated Gradients steps used here: 16 (Captum's default is 50) to keep the CPU cost down.
-IG_STEPS = 16
-#: Pointing-game tolerance in pixels of the 224 px map (Zhang et al. 2016).
-TOLERANCE = 15
-#: Fraction of the map's maximum above which a pixel counts as "on" for the box IoU.
-IOU_THRESHOLD = 0.5
-#: Graded PASCAL-S masks (share of annotators) are binarised at this value.
-MASK_THRESHOLD = 0.5
-#: How images reach the model in both benchmarks.
-PREPROCESSING = "whole image resized (bilinear) to the input size, no crop"
-#: Bumped whenever the scoring changes, so old cached scores are not re-used.
-SCORING_VERSION = 1
-
-
-# --- inputs -------------------------------------------------------------------------------
-
-
-def resize_input(model: LoadedModel, image: Image.Image) -> torch.Tensor:
-    """The whole image resized to ``input_size`` x ``input_size`` and normalised (3 x H x W)."""
-    size = model.input_size
-    return model.normalise(image.resize((size, size), Image.Resampling.BILINEAR))
-
-
-def _record_boxes(record: Record) -> NDArray[Any]:
-    """The ground-truth boxes of ``record``; a record without boxes cannot be scored."""
-    if record.boxes is None:
-        raise DataError(
-            f"{record.key} has no boxes; localisation needs a labelled dataset with boxes"
-        )
-    return record.boxes
-
-
-def scale_boxes(
-    boxes: ArrayLike, from_size: tuple[int, int], to_size: tuple[int, int]
-) -> NDArray[np.float64]:
-    """Boxes ``(x0, y0, x1, y1)`` from an image of ``from_size`` (W, H) to one of ``to_size``.
-
-    Coordinates are pixel centres (as in :mod:`licnn.metrics`); the image's outer edge, at
-    -0.5 and W - 0.5, maps to the resized image's edge, as in a bilinear resize:
-    ``x' = (x + 0.5) * W' / W - 0.5``. For 227 -> 224 px this is a scaling by 224/227.
-    """
-    values = np.asarray(boxes, dtype=np.float64).reshape(-1, 4)
-    sx = to_size[0] / from_size[0]
-    sy = to_size[1] / from_size[1]
-    scale = np.array([sx, sy, sx, sy])
-    return (values + 0.5) * scale - 0.5
-
-
-def binary_mask(path: str | Any, threshold: float = MASK_THRESHOLD) -> NDArray[np.bool_]:
-    """A graded 8-bit mask (0-255: share of annotators) as a boolean mask, value >= threshold."""
-    with Image.open(path) as mask:
-        values = np.asarray(mask.convert("L"), dtype=np.float64) / 255.0
-    return values >= threshold
-
-
-def sample_records(dataset: Sequence[Record], n: int | None = None, seed: int = 0) -> list[Record]:
-    """``n`` records in a seeded random order (``None``: all); smaller ``n`` give prefixes.
-
-    Because the subsets are nested, a larger run re-uses every cached score of a smaller one.
-    """
-    order = np.random.default_rng(seed).permutation(len(dataset))
-    if n is not None:
-        order = order[: max(0, n)]
-    return [dataset[int(i)] for i in order]
-
-
-def describe_subset(n: int, total: int) -> str:
-    """``all 1300 images`` or ``a seeded random subset of 300 of 1300 images``."""
-    if n >= total:
-        return f"all {total} images"
-    return f"a seeded random subset of {n} of {total} images"
-
 
 # --- the benchmarks -----------------------------------------------------------------------
 
@@ -547,271 +455,3 @@ class MaskBenchmark(_Benchmark):
             "adaptive_f": metrics.adaptive_f_measure(resized, mask),
             "mae": metrics.mae(resized, mask),
         }
-
-
-def _class_free(method: str) -> bool:
-    """Whether method ``method``'s map does not depend on the class (its metadata)."""
-    return get_method_class(method).class_free
-
-
-def _as_scored(method: str, maps: torch.Tensor) -> NDArray[np.float64]:
-    """Maps as float64 numpy, as magnitudes for the methods scored by ``|map|`` (metadata)."""
-    if get_method_class(method).magnitude:
-        maps = maps.abs()
-    return maps.float().cpu().numpy().astype(np.float64)
-
-
-def resize_to(saliency: ArrayLike, shape: tuple[int, int]) -> NDArray[np.float64]:
-    """A 2-D map resized bilinearly (half-pixel centres) to ``shape`` (H, W)."""
-    values = torch.as_tensor(np.asarray(saliency, dtype=np.float32))
-    if tuple(values.shape) == tuple(shape):
-        return values.double().numpy()
-    out = F.interpolate(values[None, None], size=tuple(shape), mode="bilinear", align_corners=False)
-    return out[0, 0].double().numpy()
-
-
-# --- summaries ----------------------------------------------------------------------------
-
-
-def summarise_boxes(scores: Mapping[str, np.ndarray]) -> dict[str, Any]:
-    """Pointing-game accuracy (Wilson 95% interval), mean energy and IoU (bootstrap 95%)."""
-    hits = np.asarray(scores["hit"], dtype=bool)
-    n = int(hits.size)
-    low, high = proportion_ci(int(hits.sum()), n)
-    return {
-        "n": n,
-        "pointing_game": {
-            "accuracy": float(hits.mean()) if n else 0.0,
-            "hits": int(hits.sum()),
-            "low": low,
-            "high": high,
-            "n": n,
-        },
-        "energy_in_boxes": mean_ci(scores["energy"]),
-        "box_iou": mean_ci(scores["iou"]),
-    }
-
-
-def _f_from_curves(
-    precision: NDArray[np.float64], recall: NDArray[np.float64], beta2: float
-) -> NDArray[np.float64]:
-    """F-beta of mean precision and recall curves (0 where both are 0), along the last axis."""
-    num = (1 + beta2) * precision * recall
-    den = beta2 * precision + recall
-    return np.divide(num, den, out=np.zeros_like(num), where=den > 0)
-
-
-def dataset_f_measure(
-    precision: ArrayLike,
-    recall: ArrayLike,
-    beta2: float = metrics.BETA2,
-    n_resamples: int = 1000,
-    seed: int = 0,
-) -> dict[str, float]:
-    """Dataset-level max F-beta from per-image curves (N x T), with a bootstrap 95% interval.
-
-    As :func:`licnn.metrics.dataset_max_f_measure`: precision and recall are averaged over
-    the images at each threshold, F is taken of the means, and its maximum is reported
-    (with the threshold, in [0, 1], where it is reached). The interval is the percentile
-    bootstrap over images (seeded).
-    """
-    p = np.asarray(precision, dtype=np.float64)
-    r = np.asarray(recall, dtype=np.float64)
-    if p.ndim != 2 or p.shape != r.shape or p.shape[0] == 0:
-        raise ValueError(f"need N x T precision and recall curves, got {p.shape} and {r.shape}")
-    f = _f_from_curves(p.mean(axis=0), r.mean(axis=0), beta2)
-    best = int(np.argmax(f))
-    rng = np.random.default_rng(seed)
-    samples = np.empty(n_resamples)
-    for i in range(n_resamples):
-        idx = rng.integers(0, p.shape[0], p.shape[0])
-        samples[i] = _f_from_curves(p[idx].mean(axis=0), r[idx].mean(axis=0), beta2).max()
-    low, high = np.percentile(samples, [2.5, 97.5]) if p.shape[0] > 1 else (f[best], f[best])
-    return {
-        "max": float(f[best]),
-        "low": float(low),
-        "high": float(high),
-        "threshold": best / (p.shape[1] - 1) if p.shape[1] > 1 else 0.0,
-        "n": int(p.shape[0]),
-    }
-
-
-def summarise_masks(scores: Mapping[str, np.ndarray]) -> dict[str, Any]:
-    """Dataset max F-measure (beta^2 = 0.3), mean adaptive F-measure and MAE, with 95% intervals."""
-    return {
-        "n": int(len(scores["mae"])),
-        "f_measure": dataset_f_measure(scores["precision"], scores["recall"]),
-        "adaptive_f_measure": mean_ci(scores["adaptive_f"]),
-        "mae": mean_ci(scores["mae"]),
-    }
-
-
-def paired_f_difference(
-    a: Mapping[str, np.ndarray],
-    b: Mapping[str, np.ndarray],
-    beta2: float = metrics.BETA2,
-    n_resamples: int = 1000,
-    seed: int = 0,
-) -> dict[str, float]:
-    """Max F-measure of ``a`` minus that of ``b`` on the same images, paired bootstrap 95% interval."""
-    pa, ra = (np.asarray(a[k], dtype=np.float64) for k in ("precision", "recall"))
-    pb, rb = (np.asarray(b[k], dtype=np.float64) for k in ("precision", "recall"))
-    if pa.shape != pb.shape:
-        raise ValueError(f"paired scores must cover the same images, got {pa.shape} and {pb.shape}")
-
-    def diff(idx: NDArray[np.int64] | slice) -> float:
-        fa = _f_from_curves(pa[idx].mean(axis=0), ra[idx].mean(axis=0), beta2).max()
-        fb = _f_from_curves(pb[idx].mean(axis=0), rb[idx].mean(axis=0), beta2).max()
-        return float(fa - fb)
-
-    rng = np.random.default_rng(seed)
-    n = int(pa.shape[0])
-    samples = [diff(rng.integers(0, n, n)) for _ in range(n_resamples)]
-    low, high = np.percentile(samples, [2.5, 97.5])
-    return {"difference": diff(slice(None)), "low": float(low), "high": float(high), "n": int(n)}
-
-
-# --- tables and figures -------------------------------------------------------------------
-
-
-def format_table(header: Sequence[str], rows: Sequence[Sequence[Any]], digits: int = 3) -> str:
-    """A Markdown table (floats rounded to ``digits``); show it with ``IPython.display.Markdown``."""
-
-    def cell(value: Any) -> str:
-        if isinstance(value, float):
-            return f"{value:.{digits}f}"
-        return str(value).replace("|", "/")
-
-    # A bare "|" in a header would end its cell and break the table: escape it.
-    lines = ["| " + " | ".join(str(h).replace("|", "\\|") for h in header) + " |"]
-    lines.append("|" + "|".join([":---"] + ["---:"] * (len(header) - 1)) + "|")
-    for row in rows:
-        if len(row) != len(header):
-            raise ValueError(f"row {row!r} has {len(row)} cells for {len(header)} columns")
-        lines.append("| " + " | ".join(cell(v) for v in row) + " |")
-    return "\n".join(lines)
-
-
-def interval(summary: Mapping[str, float], value: str = "mean") -> str:
-    """``0.512 [0.470, 0.553]`` from a summary with ``value``, ``low`` and ``high``."""
-    return f"{summary[value]:.3f} [{summary['low']:.3f}, {summary['high']:.3f}]"
-
-
-ROLE_LABELS = {"gt": "ground truth", "pred": "predicted top-1"}
-
-
-def box_table(summaries: Mapping[str, Mapping[str, Mapping[str, Any]]]) -> str:
-    """Markdown table of :func:`summarise_boxes` results, ``summaries[method][role]``."""
-    rows = []
-    for method, roles in summaries.items():
-        # A name the registry does not know is labelled as itself, one row per class.
-        class_free = method in registered() and _class_free(method)
-        for role, summary in roles.items():
-            pg = summary["pointing_game"]
-            rows.append(
-                [
-                    method_label(method),
-                    "any (class-free)" if class_free else ROLE_LABELS[role],
-                    interval(pg, "accuracy"),
-                    interval(summary["energy_in_boxes"]),
-                    interval(summary["box_iou"]),
-                ]
-            )
-            if class_free:
-                break
-    header = ["method", "class explained", "pointing game", "energy in boxes", "box IoU"]
-    return format_table(header, rows)
-
-
-def mask_table(summaries: Mapping[str, Mapping[str, Any]]) -> str:
-    """Markdown table of :func:`summarise_masks` results, ``summaries[method]``."""
-    rows = [
-        [
-            method_label(method),
-            interval(summary["f_measure"], "max"),
-            f"{summary['f_measure']['threshold']:.2f}",
-            interval(summary["adaptive_f_measure"]),
-            interval(summary["mae"]),
-        ]
-        for method, summary in summaries.items()
-    ]
-    header = ["method", "max F-measure", "at threshold", "adaptive F-measure", "MAE"]
-    return format_table(header, rows)
-
-
-def box_bars(summaries: Mapping[str, Mapping[str, Mapping[str, Any]]], title: str) -> Figure:
-    """Pointing game, energy in boxes and box IoU per method and class, with 95% intervals."""
-    methods = list(summaries)
-    fig = Figure(figsize=(13.0, 4.4))
-    axes = fig.subplots(1, 3)
-    panels = (
-        ("pointing_game", "accuracy", "pointing-game accuracy"),
-        ("energy_in_boxes", "mean", "energy in boxes (mean)"),
-        ("box_iou", "mean", "IoU, map >= half max (mean)"),
-    )
-    width = 0.38
-    x = np.arange(len(methods))
-    for ax, (metric, value, ylabel) in zip(axes, panels, strict=True):
-        for offset, role in ((-width / 2, "gt"), (width / 2, "pred")):
-            stats = [summaries[m][role][metric] for m in methods]
-            values = np.array([s[value] for s in stats])
-            errors = np.array(
-                [[s[value] - s["low"] for s in stats], [s["high"] - s[value] for s in stats]]
-            )
-            ax.bar(
-                x + offset,
-                values,
-                width,
-                yerr=np.maximum(errors, 0),
-                capsize=2,
-                label=f"{ROLE_LABELS[role]} class",
-            )
-        ax.set_xticks(x, [method_label(m) for m in methods], rotation=35, ha="right")
-        ax.set_ylabel(ylabel)
-        ax.set_ylim(0, 1)
-        ax.grid(axis="y", alpha=0.3)
-    axes[2].legend(fontsize="small", loc="upper right")
-    fig.suptitle(title)
-    fig.tight_layout()
-    return fig
-
-
-def draw_boxes(fig: Figure, boxes: Sequence[ArrayLike | None], colour: str = "white") -> Figure:
-    """Outline boxes (map pixels, ``x0, y0, x1, y1``) on the figure's image panels, in order."""
-    for ax, panel in zip(fig.axes, boxes, strict=False):
-        if panel is None:
-            continue
-        for x0, y0, x1, y1 in np.asarray(panel, dtype=np.float64).reshape(-1, 4):
-            ax.add_patch(
-                Rectangle(
-                    (x0 - 0.5, y0 - 0.5), x1 - x0 + 1, y1 - y0 + 1, fill=False, lw=1.2, ec=colour
-                )
-            )
-    return fig
-
-
-def precision_recall_figure(
-    curves: Mapping[str, Mapping[str, np.ndarray]], title: str, beta2: float = metrics.BETA2
-) -> Figure:
-    """Mean precision-recall curves (left) and F-measure against threshold (right), per method."""
-    fig = Figure(figsize=(10.0, 4.2))
-    left, right = fig.subplots(1, 2)
-    for name, scores in curves.items():
-        p = np.asarray(scores["precision"], dtype=np.float64).mean(axis=0)
-        r = np.asarray(scores["recall"], dtype=np.float64).mean(axis=0)
-        text = method_label(name)
-        (line,) = left.plot(r, p, label=text)
-        f = _f_from_curves(p, r, beta2)
-        thresholds = np.linspace(0.0, 1.0, f.size)
-        right.plot(thresholds, f, color=line.get_color(), label=text)
-        best = int(np.argmax(f))
-        right.plot(thresholds[best], f[best], "o", color=line.get_color())
-    left.set(xlabel="recall", ylabel="precision", xlim=(0, 1), ylim=(0, 1))
-    right.set(xlabel="threshold (normalised map)", ylabel=f"F-measure (beta^2 = {beta2})")
-    right.set_ylim(0, 1)
-    for ax in (left, right):
-        ax.grid(alpha=0.3)
-    left.legend(fontsize="small")
-    fig.suptitle(title)
-    fig.tight_layout()
-    return fig

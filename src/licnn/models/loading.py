@@ -21,8 +21,8 @@ from PIL import Image
 from torch import nn
 from torchvision import transforms
 
+from licnn.core.gates import RELU_FAMILY, GatePoint, check_gateable, find_gate_points
 from licnn.errors import ModelError, WeightsError
-from licnn.gates import RELU_FAMILY, GatePoint, check_gateable, find_gate_points
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
@@ -263,7 +263,7 @@ def wrap_model(
 
     Raises :class:`ModelError` for a network LICNN cannot gate correctly (no ReLU-family
     activation on a spatial map, other activation types beside them, or channels-last
-    activations; see :func:`licnn.gates.check_gateable`).
+    activations; see :func:`licnn.core.gates.check_gateable`).
     """
     check_gateable(module.eval(), name, input_size, activation_types)
     gates = find_gate_points(module, input_size, activation_types)

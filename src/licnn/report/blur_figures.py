@@ -1,8 +1,8 @@
 """Figures of the blur experiments and the background-influence analysis (seed figs. 13-18).
 
-Drawing only: the numbers come from :mod:`licnn.blur_experiment` and :mod:`licnn.background`.
+Drawing only: the numbers come from :mod:`licnn.experiments.blur.protocol` and :mod:`licnn.experiments.background`.
 Every function returns a :class:`matplotlib.figure.Figure` made without ``pyplot`` (see
-:mod:`licnn.plots`); every title is passed in by the caller and names model, data and size.
+:mod:`licnn.report.plots`); every title is passed in by the caller and names model, data and size.
 """
 
 from __future__ import annotations
@@ -15,12 +15,14 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from numpy.typing import ArrayLike
 
-from licnn.background import KINDS, Influence
-from licnn.blur import RADII, blur_background
-from licnn.blur_experiment import BlurResults, Example, curve_series
-from licnn.images import load_image
+from licnn.experiments.background import KINDS, Influence
+from licnn.experiments.blur.results import BlurResults
+from licnn.experiments.blur.statistics import curve_series
+from licnn.experiments.blur.variants import Example
+from licnn.imaging.blur import RADII, blur_background
+from licnn.imaging.images import load_image
 from licnn.models import LoadedModel
-from licnn.plots import overlay
+from licnn.report.plots import overlay
 
 #: Line colours of the two blur kinds (matplotlib's first two cycle colours).
 COLOURS = {"background": "tab:blue", "object": "tab:orange"}

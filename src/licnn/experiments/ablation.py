@@ -1,9 +1,9 @@
 """Which of LICNN's settings matter: one factor changed at a time from the defaults.
 
-Each :class:`Setting` is the default :class:`licnn.config.LICNNConfig` with one field
+Each :class:`Setting` is the default :class:`licnn.core.config.LICNNConfig` with one field
 changed (:data:`FACTORS`), plus, optionally, the seed author's code's three choices
 together (:meth:`LICNNConfig.seed_code`). :func:`run_ablation` scores every setting on both
-benchmarks of :mod:`licnn.localisation`: the pointing game of the attention map of the
+benchmarks of :mod:`licnn.experiments.localisation`: the pointing game of the attention map of the
 ground-truth class on image boxes, and salient object detection with the top-5 saliency
 map on PASCAL-S, each compared with the default on the same images (paired tests).
 """
@@ -17,16 +17,16 @@ from typing import Any
 import numpy as np
 from matplotlib.figure import Figure
 
-from licnn.config import LICNNConfig
-from licnn.localisation import (
+from licnn.core.config import LICNNConfig
+from licnn.experiments.localisation import (
     BoxBenchmark,
     MaskBenchmark,
-    format_table,
     paired_f_difference,
     summarise_boxes,
     summarise_masks,
 )
-from licnn.stats import mcnemar, mean_ci
+from licnn.metrics.stats import mcnemar, mean_ci
+from licnn.report.tables import format_table
 
 #: The values tried for each LICNNConfig field (the default is among them).
 FACTORS: dict[str, tuple[Any, ...]] = {

@@ -2,14 +2,14 @@
 printed beside those figures.
 
 - :func:`map_table`: a table of raw maps (rows x columns), each with its own colour scale;
-- :func:`trace_figure`: the steps of one LICNN attention map (a :class:`licnn.reference.Trace`)
+- :func:`trace_figure`: the steps of one LICNN attention map (a :class:`licnn.core.reference.Trace`)
   at a few gate points, one row each;
 - :func:`method_grid`: images in rows, one attribution method per column;
 - :func:`crop_boxes`: boxes in an image file's pixels carried through the model's resize and
   centre crop, so they can be drawn on (and scored against) 224 x 224 maps;
 - :func:`cropped_mask`: a salient-object mask put through the same crop.
 
-Like :mod:`licnn.plots`, every builder returns a :class:`matplotlib.figure.Figure` made
+Like :mod:`licnn.report.plots`, every builder returns a :class:`matplotlib.figure.Figure` made
 without ``pyplot``.
 """
 
@@ -26,9 +26,9 @@ from matplotlib.patches import Rectangle
 from numpy.typing import ArrayLike, NDArray
 from PIL import Image
 
-from licnn.plots import overlay as blend
-from licnn.reference import Trace
-from licnn.similarity import normalise_map
+from licnn.core.reference import Trace
+from licnn.metrics.similarity import normalise_map
+from licnn.report.plots import overlay as blend
 
 #: Columns of :func:`trace_figure`: (title, colour map, centred on zero).
 TRACE_COLUMNS = (

@@ -1,6 +1,6 @@
 """LICNN step by step: one image, one class at a time, as SPEC section 1 lists the steps.
 
-This is the readable version and the test oracle of :mod:`licnn.attention`. Like the
+This is the readable version and the test oracle of :mod:`licnn.core.attention`. Like the
 seed author's code it runs, for every class, a forward pass, a full ``backward()`` from the
 class score (parameter gradients included) and a gated forward pass. The lateral
 inhibition is written from the formula with explicit LIZ patches (``unfold``), not with the
@@ -11,15 +11,18 @@ step, which the implementation notebook shows.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import torch
 import torch.nn.functional as F
 
-from licnn.config import LICNNConfig
+from licnn.core.config import LICNNConfig
+from licnn.core.gates import GateHooks
+from licnn.core.lateral_inhibition import distance_weights
 from licnn.errors import InputError, ModelError
-from licnn.gates import GateHooks
-from licnn.lateral_inhibition import distance_weights
-from licnn.models import LoadedModel
+
+if TYPE_CHECKING:  # the core needs no torchvision, which licnn.models imports
+    from licnn.models import LoadedModel
 
 
 @dataclass
@@ -39,7 +42,7 @@ class Trace:
 
 
 def _norm(x: torch.Tensor) -> torch.Tensor:
-    """L2 normalisation as :func:`licnn.lateral_inhibition.l2_normalise` defines it, one map.
+    """L2 normalisation as :func:`licnn.core.lateral_inhibition.l2_normalise` defines it, one map.
 
     Divide by the largest absolute value first (no underflow of tiny maps, no overflow of
     huge ones), then by the norm; a map that is zero everywhere stays zero.

@@ -21,7 +21,7 @@ import torch.nn.functional as F
 def l2_normalise(x: torch.Tensor) -> torch.Tensor:
     """Divide each ``H x W`` map by its L2 norm, exactly for any positive norm.
 
-    This is the one definition of L2 normalisation in LICNN (:mod:`licnn.reference` writes
+    This is the one definition of L2 normalisation in LICNN (:mod:`licnn.core.reference` writes
     the same one out per map). Each map is first divided by its largest absolute value, so
     the sum of squares neither underflows for tiny maps (Max-C maps of a randomised network
     reach norms of 1e-20 and below) nor overflows for huge ones; no lower bound is put on

@@ -31,11 +31,11 @@ import torch
 from numpy.typing import ArrayLike, NDArray
 from scipy import stats
 
-from licnn.attention import LICNN
-from licnn.blur import salient_mask
-from licnn.blur_experiment import BlurResults
-from licnn.config import LICNNConfig
-from licnn.images import load_image
+from licnn.core.attention import LICNN
+from licnn.core.config import LICNNConfig
+from licnn.experiments.blur.results import BlurResults
+from licnn.imaging.blur import salient_mask
+from licnn.imaging.images import load_image
 from licnn.models import LoadedModel
 
 #: Kind 1 when more than this share of the wrong class's positive map energy is outside the mask.

@@ -20,7 +20,7 @@ from collections.abc import Iterable
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from licnn.similarity import normalise_map
+from licnn.metrics.similarity import normalise_map
 
 #: F-measure weight of precision used in salient object detection (Achanta et al. 2009).
 BETA2 = 0.3

@@ -22,7 +22,7 @@ from tqdm import tqdm
 from licnn.data.datasets import Dataset, Record
 from licnn.device import loader_settings
 from licnn.errors import DataError, ImageError
-from licnn.images import load_image
+from licnn.imaging.images import load_image
 from licnn.models import LoadedModel
 
 

@@ -19,10 +19,10 @@ from typing import cast
 
 import torch
 
-from licnn import reference
-from licnn.attention import LICNN, LICNNResult
-from licnn.config import LICNNConfig
-from licnn.gates import GateHooks
+from licnn.core import reference
+from licnn.core.attention import LICNN, LICNNResult
+from licnn.core.config import LICNNConfig
+from licnn.core.gates import GateHooks
 from licnn.models import LoadedModel
 
 
@@ -135,7 +135,7 @@ def floor_pass(model: LoadedModel, x: torch.Tensor, top_k: int, batch_size: int)
 def reference_pass(
     model: LoadedModel, x: torch.Tensor, top_k: int, config: LICNNConfig
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """Saliency and attention maps of every image by :mod:`licnn.reference`."""
+    """Saliency and attention maps of every image by :mod:`licnn.core.reference`."""
     attention = []
     for image in x:
         classes, _ = reference.top_classes(model, image, top_k)

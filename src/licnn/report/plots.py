@@ -20,7 +20,7 @@ from matplotlib.figure import Figure
 from numpy.typing import ArrayLike, NDArray
 from PIL import Image
 
-from licnn.similarity import normalise_map
+from licnn.metrics.similarity import normalise_map
 
 
 def register_notebook_display(dpi: int = 100) -> bool:

@@ -4,7 +4,7 @@ For a chunk of images it makes one forward pass (kept for autograd) that also gi
 top-k classes, one activation-gradient backward pass per class slot (no parameter
 gradients), the lateral inhibition of all Max-C maps of a layer at once, and one gated
 forward pass for all (image, class) pairs together, which stops after the last gate point.
-:mod:`licnn.reference` is the plain, step-by-step version it is tested against.
+:mod:`licnn.core.reference` is the plain, step-by-step version it is tested against.
 """
 
 from __future__ import annotations
@@ -17,10 +17,10 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from licnn.config import LICNNConfig
+from licnn.core.config import LICNNConfig
+from licnn.core.gates import GateHooks, GatePoint, check_gateable, find_gate_points
+from licnn.core.lateral_inhibition import l2_normalise, suppression_mask
 from licnn.errors import InputError, ModelError
-from licnn.gates import GateHooks, GatePoint, check_gateable, find_gate_points
-from licnn.lateral_inhibition import l2_normalise, suppression_mask
 
 if TYPE_CHECKING:  # the core needs no torchvision: models is imported for typing only
     from licnn.models import LoadedModel

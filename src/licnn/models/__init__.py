@@ -1,0 +1,51 @@
+"""The classifiers LICNN explains: load one by name or wrap any ReLU-family ``nn.Module``.
+
+The code lives in :mod:`licnn.models.loading`; this package re-exports its public names
+(``from licnn.models import load_model`` is the public path).
+"""
+
+from licnn.models.loading import (
+    DEFAULT_MODEL,
+    IMAGENET_MEAN,
+    IMAGENET_STD,
+    MODEL_NAMES,
+    RELU_FAMILY,
+    VGG16_ENV,
+    VGG16_FILE,
+    VGG16_SHA256_PREFIX,
+    VGG16_URL,
+    GatePoint,
+    LoadedModel,
+    ModelError,
+    WeightsError,
+    check_gateable,
+    find_gate_points,
+    imagenet_class_names,
+    load_model,
+    sha256_of,
+    vgg16_weights_path,
+    wrap_model,
+)
+
+__all__ = [
+    "DEFAULT_MODEL",
+    "GatePoint",
+    "IMAGENET_MEAN",
+    "IMAGENET_STD",
+    "LoadedModel",
+    "MODEL_NAMES",
+    "ModelError",
+    "RELU_FAMILY",
+    "VGG16_ENV",
+    "VGG16_FILE",
+    "VGG16_SHA256_PREFIX",
+    "VGG16_URL",
+    "WeightsError",
+    "check_gateable",
+    "find_gate_points",
+    "imagenet_class_names",
+    "load_model",
+    "sha256_of",
+    "vgg16_weights_path",
+    "wrap_model",
+]

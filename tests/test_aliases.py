@@ -56,7 +56,6 @@ def test_monkeypatching_through_an_old_name_reaches_the_code(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     import licnn.stats as old_stats
-
     from licnn.metrics import stats
 
     def fake(*args: object, **kwargs: object) -> None:

@@ -67,7 +67,7 @@ from IPython.display import Markdown
 
 from licnn.background import box_kinds
 from licnn.blur_experiment import item_name, load_adversarial
-from licnn.blur_figures import mask_area_figure
+from licnn.blur_figures import mask_area_figure, mask_sources_figure
 from licnn.data import load_dataset
 from licnn.experiments.blur import mask_area
 from licnn.experiments.blur.maps import image_maps
@@ -122,6 +122,7 @@ summaries = {
     "adversarial": mask_area.summarise_mask_area(adversarial_r10),
     **{name: mask_area.summarise_mask_area(res) for name, res in runs.items()},
 }
+val = runs[natural_sets[0]]
 natural_label = (
     f"natural images ({', '.join(f'{n}: {len(r)}' for n, r in runs.items())}; "
     f"n={len(natural_r10)}, seeded random subsets)"
@@ -136,6 +137,23 @@ every_run = [*runs.values(), *runs_r5.values(), adversarial_r10]
 computed = sum(r.n_computed for r in every_run)
 seconds = sum(r.seconds for r in every_run)
 print(f"computed {computed} image entries in {seconds:.0f} s; the others came from the cache")
+
+# %% [markdown]
+# ## One image, six masks of the same area
+#
+# The first image of the `imagenet-val-1300` subset with each source's mask of 30% of the
+# crop outlined (top; the boxes at their own area) and the inside of that mask blurred at
+# radius 10 (bottom). The shuffled mask is the LICNN map of the next image in the subset.
+
+# %%
+example = mask_area.example_masks(model, val.records[0], val.records[1], grid_r10)
+print(f"{example.record.key}: {model.class_names[example.record.label]}")
+mask_sources_figure(
+    example,
+    "q0.3",
+    f"{model.name}: {example.record.key} ({natural_sets[0]}, 224 x 224 crop), "
+    "masks of 30% of the crop",
+)
 
 # %% [markdown]
 # ## Accuracy against mask area
@@ -231,7 +249,6 @@ Markdown(mask_area.rescue_markdown(chance, chance_variants))
 # `imagenet-val-1300` images, both rules on the same attention map:
 
 # %%
-val = runs[natural_sets[0]]
 rescued_variant = mask_area.variant_name("licnn", mask_area.SEED, "background", 10)
 rows = mask_area.rescued_rows(val, rescued_variant, k=criterion_k)
 records = [val.records[i] for i in rows]

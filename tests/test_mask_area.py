@@ -164,3 +164,16 @@ def test_blur_experiment_and_mask_area_share_one_maps_pass(tmp_path, fetched_dat
     for i, item in enumerate(blur.items):
         saliency = np.asarray(again.entries[item]["saliency"])
         np.testing.assert_array_equal(blur.mask(i), mk.threshold_mask(saliency))
+
+
+def test_example_masks_are_the_runners_masks(tmp_path, fetched_data):
+    """The figure's masks come from the same code as the runner's (same areas per source)."""
+    tiny = wrap_model(TinyCNN(), name="tiny-mask-example-cnn")
+    images = load_dataset("imagenet-val-1300", root=fetched_data, limit=3)
+    run = ma.run_mask_area(tiny, images, SMALL, cache_root=tmp_path, progress=False)
+    first, second = run.records[0], run.records[1]
+    example = ma.example_masks(tiny, first, second, SMALL, cache_root=tmp_path)
+    assert example.crop.size == (tiny.input_size, tiny.input_size)
+    for mask, areas in run.areas.items():
+        assert example.masks[mask].mean() == pytest.approx(areas[0])
+    assert set(example.variants) == {ma.variant_name(*v) for v in SMALL.variants()}

@@ -278,3 +278,34 @@ def mask_area_figure(summary: Mapping[str, Any], title: str, radius: int = 10) -
     fig.legend(handles, labels, loc="outside lower center", ncol=4, fontsize="small")
     fig.suptitle(title)
     return fig
+
+
+def mask_sources_figure(
+    example: Any, point: str, title: str, kind: str = "object", radius: int = 10
+) -> Figure:
+    """One image's mask of every source at one area point: the mask outlined on the crop
+    (top row) and the crop with that mask's inside (``object``) or outside blurred (bottom).
+
+    ``example`` is a :class:`licnn.experiments.blur.mask_area.MaskExample`; the boxes are
+    shown at their own area.
+    """
+    from licnn.experiments.blur.mask_area import SOURCE_LABELS, variant_name
+
+    panels = []
+    for source, label in SOURCE_LABELS.items():
+        at = "own" if source == "boxes" else point
+        name = variant_name(source, at, kind, radius)
+        if (source, at) in example.masks and name in example.variants:
+            panels.append((label, example.masks[(source, at)], example.variants[name]))
+    fig = Figure(figsize=(2.3 * len(panels), 5.0), layout="constrained")
+    axes = fig.subplots(2, len(panels), squeeze=False)
+    for column, (label, mask, variant) in enumerate(panels):
+        for ax in axes[:, column]:
+            _bare(ax)
+        axes[0, column].imshow(example.crop)
+        _outline(axes[0, column], mask)
+        axes[0, column].set_title(f"{label}\n({mask.mean():.0%} of the crop)", fontsize="small")
+        axes[1, column].imshow(variant)
+        axes[1, column].set_title(f"{kind} blurred, r={radius:g}", fontsize="small")
+    fig.suptitle(title)
+    return fig

@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 import torch
 from numpy.typing import ArrayLike, NDArray
+from PIL import Image
 
 from licnn.cache import ResultCache
 from licnn.core.config import LICNNConfig
@@ -132,12 +133,10 @@ class _Computer:
             out.append(self._one(item))
         return out
 
-    def _one(self, item: str) -> dict[str, Any]:
+    def masks_of(self, item: str) -> tuple[Image.Image, dict[tuple[str, str], NDArray[np.bool_]]]:
+        """The crop of one image and its masks (raises ImageError for an unreadable file)."""
         record = self.records[item]
-        try:
-            image = load_image(record.path)
-        except ImageError as exc:
-            return {"error": np.array(str(exc))}
+        image = load_image(record.path)
         crop = self.model.crop(image)
         boxes = None
         if record.boxes is not None and np.asarray(record.boxes).size:
@@ -153,6 +152,13 @@ class _Computer:
             mk.item_seed(item),
             boxes,
         )
+        return crop, masks
+
+    def _one(self, item: str) -> dict[str, Any]:
+        try:
+            crop, masks = self.masks_of(item)
+        except ImageError as exc:
+            return {"error": np.array(str(exc))}
         variants = blurred_variants(crop, masks, self.grid)
         x = torch.stack([self.model.normalise(v) for v in variants.values()])
         logits = _classify(self.model, x, self.classify_batch).numpy().astype(np.float32)
@@ -167,6 +173,39 @@ class _Computer:
             "areas": areas,
             "partner": np.array(self.partner[item]),
         }
+
+
+@dataclass
+class MaskExample:
+    """One image's crop, its masks (source, area point) and blurred variants, for figures."""
+
+    record: Record
+    crop: Image.Image
+    masks: dict[tuple[str, str], NDArray[np.bool_]]
+    variants: dict[str, Image.Image]
+
+
+def example_masks(
+    model: LoadedModel,
+    record: Record,
+    partner: Record,
+    grid: Grid | None = None,
+    config: LICNNConfig | None = None,
+    batch_size: int = 8,
+    cache_root: str | Path | None = None,
+) -> MaskExample:
+    """The masks and variants the runner makes for ``record``, with ``partner``'s map as the
+    shuffled source (maps from the shared cache, computed if absent)."""
+    grid = grid or Grid()
+    items = [item_name(record), item_name(partner)]
+    maps = image_maps(
+        model, [record, partner], items, config, batch_size, cache_root, progress=False
+    )
+    computer = _Computer(
+        model, grid, {items[0]: record}, maps.entries, {items[0]: items[1]}, batch_size
+    )
+    crop, masks = computer.masks_of(items[0])
+    return MaskExample(record, crop, masks, blurred_variants(crop, masks, grid))
 
 
 def run_mask_area(

@@ -22,7 +22,7 @@ from licnn.errors import ImageError
 from licnn.experiments.blur.maps import image_maps, maps_key
 from licnn.experiments.blur.results import BlurResults
 from licnn.experiments.blur.statistics import variant_names
-from licnn.experiments.blur.variants import TOP_K, image_variants
+from licnn.experiments.blur.variants import image_variants
 from licnn.imaging.blur import RADII, salient_mask
 from licnn.imaging.images import load_image
 from licnn.models import LoadedModel
@@ -61,16 +61,14 @@ def item_name(record: Record) -> str:
 def cache_key(
     model: LoadedModel, config: LICNNConfig, radii: Sequence[int], erase_fill: tuple[int, ...]
 ) -> dict[str, Any]:
-    """Everything a cache entry depends on (the dataset is not: entries are per image file)."""
+    """Everything a cache entry depends on (the dataset is not: entries are per image file).
+
+    The model, its weights and sizes, the LICNN settings and top-k are in the maps' key
+    (:func:`licnn.experiments.blur.maps.maps_key`), which the saliency maps come from.
+    """
     return {
         "version": CACHE_VERSION,
         "maps": maps_key(model, config),
-        "model": model.name,
-        "weights_sha256": model.weights_sha256,
-        "input_size": model.input_size,
-        "resize_size": model.resize_size,
-        "licnn": config.as_dict(),
-        "top_k": TOP_K,
         "mask_rule": "map > (max - min) / 5",
         "radii": list(radii),
         "variants": list(variant_names(radii)),

@@ -39,3 +39,22 @@ def test_map_resumes_without_recomputing(tmp_path):
     )
     assert calls == items[6:]  # only the unfinished items were computed
     assert [int(results[i]["value"]) for i in items] == [len(i) for i in items]
+
+
+def test_aligned_batches_are_fixed_slices_computed_whole(tmp_path):
+    calls = []
+
+    def compute(items):
+        calls.append(list(items))
+        return [{"v": np.asarray(i)} for i, _ in enumerate(items)]
+
+    cache = ResultCache("aligned", {"k": 1}, root=tmp_path)
+    cache.put("c", {"v": np.asarray(7)})
+    unaligned = ResultCache("plain", {"k": 1}, root=tmp_path)
+    unaligned.put("c", {"v": np.asarray(7)})
+    got = cache.map(["a", "b", "c", "d", "e"], compute, batch_size=2, aligned=True)
+    assert calls == [["a", "b"], ["c", "d"], ["e"]]
+    assert int(got["c"]["v"]) == 7 and int(got["d"]["v"]) == 1
+    calls.clear()
+    unaligned.map(["a", "b", "c", "d", "e"], compute, batch_size=2)
+    assert calls == [["a", "b"], ["d", "e"]]  # without alignment, the missing ones are packed

@@ -198,7 +198,8 @@ def test_chunks_are_fixed_and_recomputed_whole(tmp_path):
     runner.ResultCache("exp", key, root=tmp_path).put("b", {"v": np.asarray(0)})
     got = runner._cached("exp", key, ["a", "b", "c", "d"], compute, tmp_path, 2, False)
     assert calls == [["a", "b"], ["c", "d"]]  # "b" was cached, but its chunk is incomplete
-    assert int(got["b"]["v"]) == 2
+    assert int(got["a"]["v"]) == 2
+    assert int(got["b"]["v"]) == 0  # a stored entry is kept, not rewritten
     calls.clear()
     runner._cached("exp", key, ["a", "b", "c", "d"], compute, tmp_path, 2, False)
     assert calls == []
@@ -236,7 +237,7 @@ def test_no_randomisation_gives_identical_maps(lite0, two_images):
 
 def test_cache_resumes_after_an_interruption(lite0, two_images, tmp_path, monkeypatch):
     calls: list[list[str]] = []
-    real = runner._compute_chunk
+    real = runner.compute_chunk
 
     def counting(model, records, *args, **kwargs):
         calls.append([r.key for r in records])
@@ -246,14 +247,14 @@ def test_cache_resumes_after_an_interruption(lite0, two_images, tmp_path, monkey
 
     fail = {"on": True}
     original_calls: list[int] = []
-    real_original = runner._original_chunk
+    real_original = runner.original_chunk
 
     def counting_originals(model, records, *args, **kwargs):
         original_calls.append(len(records))
         return real_original(model, records, *args, **kwargs)
 
-    monkeypatch.setattr(runner, "_compute_chunk", counting)
-    monkeypatch.setattr(runner, "_original_chunk", counting_originals)
+    monkeypatch.setattr(runner, "compute_chunk", counting)
+    monkeypatch.setattr(runner, "original_chunk", counting_originals)
     kwargs = dict(
         mode="cascading", methods=["gradient", "grad_cam"], steps=["head", "stem"],
         chunk_size=1, cache=tmp_path, progress=False,

@@ -158,13 +158,15 @@ class ResultCache:
         batch_size: int = 8,
         desc: str | None = None,
         progress: bool = True,
+        aligned: bool = False,
     ) -> dict[str, dict[str, np.ndarray]]:
         """Results for every item: cached ones are read, the others computed in batches and stored.
 
-        ``compute`` gets a list of item names and returns one mapping of arrays per item.
+        ``compute`` gets a list of item names and returns one mapping of arrays per item;
+        ``aligned`` as in :func:`map_caches`.
         """
         return map_caches(
-            [self], items, lambda chunk: [compute(chunk)], batch_size, desc, progress
+            [self], items, lambda chunk: [compute(chunk)], batch_size, desc, progress, aligned
         )[0]
 
 
@@ -175,22 +177,35 @@ def map_caches(
     batch_size: int = 8,
     desc: str | None = None,
     progress: bool = True,
+    aligned: bool = False,
 ) -> list[dict[str, dict[str, np.ndarray]]]:
     """:meth:`ResultCache.map` for several caches filled by one computation.
 
     For the items missing from any of ``caches``, ``compute`` returns, per cache, one mapping
     per item (e.g. one configuration per cache, computed together because they share work).
     Items a cache already holds are not rewritten.
+
+    By default the missing items are batched together in order. With ``aligned``, the batches
+    are fixed slices of ``items`` (``items[0:batch_size]``, ...) and a batch with any item
+    missing is computed whole, so every item is computed beside the same companions whether a
+    run is fresh or resumed: for computations whose result depends on the batch (such as a
+    control that pairs each item with the next one of its batch).
     """
     items = list(items)
     found: list[dict[str, dict[str, np.ndarray]]] = []
     for cache in caches:
         cache.note_items(items)
         found.append({i: v for i in items if (v := cache.get(i)) is not None})
-    todo = [i for i in items if any(i not in done for done in found)]
-    bar = tqdm(total=len(items), initial=len(items) - len(todo), desc=desc, disable=not progress)
-    for start in range(0, len(todo), batch_size):
-        chunk = todo[start : start + batch_size]
+    missing = {i for i in items if any(i not in done for done in found)}
+    if aligned:
+        slices = [items[i : i + batch_size] for i in range(0, len(items), batch_size)]
+        chunks = [chunk for chunk in slices if missing.intersection(chunk)]
+    else:
+        todo = [i for i in items if i in missing]
+        chunks = [todo[i : i + batch_size] for i in range(0, len(todo), batch_size)]
+    done_count = len(items) - sum(len(chunk) for chunk in chunks)
+    bar = tqdm(total=len(items), initial=done_count, desc=desc, disable=not progress)
+    for chunk in chunks:
         results = compute(chunk)
         if len(results) != len(caches):
             raise ValueError(

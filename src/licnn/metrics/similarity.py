@@ -126,6 +126,29 @@ def ssim(a: ArrayLike, b: ArrayLike) -> float:
     return float(structural_similarity(normalise_map(a), normalise_map(b), data_range=1.0))
 
 
+def partial_spearman(a: ArrayLike, b: ArrayLike, control: ArrayLike) -> float:
+    """Spearman correlation of ``|a|`` and ``|b|`` with ``control`` held fixed (partial rank correlation).
+
+    With the pairwise Spearman correlations ``r_ab``, ``r_ac``, ``r_bc`` over all pixels,
+    ``(r_ab - r_ac r_bc) / sqrt((1 - r_ac^2) (1 - r_bc^2))``: the rank correlation of the two
+    maps that is left once what each shares with ``control`` (for the sanity checks, a
+    fixed centred Gaussian) is taken out. 0.0 when a map is constant, and ``r_ab`` when
+    ``control`` is; NaN when a map is a monotone function of ``control`` (nothing is left
+    to correlate).
+    """
+    a, b = _pair(a, b)
+    _, c = _pair(a, control)
+    x, y, z = normalise_map(a).ravel(), normalise_map(b).ravel(), c.ravel()
+    r_ab = _spearman(x, y)
+    if _is_constant(x) or _is_constant(y) or _is_constant(z):
+        return r_ab
+    r_ac, r_bc = _spearman(x, z), _spearman(y, z)
+    denominator = (1.0 - r_ac**2) * (1.0 - r_bc**2)
+    if denominator <= 1e-12:
+        return float("nan")
+    return float((r_ab - r_ac * r_bc) / np.sqrt(denominator))
+
+
 def compare_maps(
     a: ArrayLike, b: ArrayLike, pixels_per_cell: tuple[int, int] = (16, 16)
 ) -> dict[str, float]:

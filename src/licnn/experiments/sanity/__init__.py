@@ -38,12 +38,35 @@ from licnn.cache import ResultCache as ResultCache
 from licnn.core.config import LICNNConfig as LICNNConfig
 from licnn.data import Record as Record
 from licnn.errors import LicnnError as LicnnError
+from licnn.experiments.sanity.baselines import (
+    END_POINT_PARTS,
+    end_point,
+    end_point_table,
+    methods_table,
+    partner_indices,
+    per_step_baselines,
+    quantus_table,
+    seed_spread,
+    seed_table,
+    step_baseline_table,
+    trained_other_image,
+    variants_table,
+)
+from licnn.experiments.sanity.compute import (
+    DEFAULT_PROTOCOL,
+    ORIGINAL_STEP,
+    TARGETS,
+    Protocol,
+)
 from licnn.experiments.sanity.figures import (
     curves_figure,
     display_map,
     maps_figure,
 )
+from licnn.experiments.sanity.interventions import INTERVENTIONS, replicate_padding_
+from licnn.experiments.sanity.quantus_checks import QUANTUS_CHECKS, QUANTUS_LABELS, quantus_checks
 from licnn.experiments.sanity.randomise import (
+    BATCH_NORM_MODES,
     MODES,
     cascading_models,
     copy_model,
@@ -68,10 +91,12 @@ from licnn.experiments.sanity.summary import (
     METRIC_LABELS,
     PARTS,
     curve,
+    seed_step_table,
     step_table,
     summarise,
     summary_table,
 )
+from licnn.experiments.sanity.variants import VARIANTS, Variant, run_seeds, run_variants, variant
 from licnn.imaging.images import load_image as load_image
 from licnn.methods import METHODS as METHODS
 from licnn.methods import get_method_class as get_method_class
@@ -83,7 +108,35 @@ from licnn.metrics.stats import mean_ci as mean_ci
 from licnn.models import LoadedModel as LoadedModel
 
 __all__ = [
+    "BATCH_NORM_MODES",
     "CACHE_VERSION",
+    "DEFAULT_PROTOCOL",
+    "END_POINT_PARTS",
+    "QUANTUS_CHECKS",
+    "QUANTUS_LABELS",
+    "VARIANTS",
+    "Variant",
+    "end_point",
+    "end_point_table",
+    "methods_table",
+    "partner_indices",
+    "per_step_baselines",
+    "quantus_checks",
+    "run_seeds",
+    "run_variants",
+    "seed_spread",
+    "seed_step_table",
+    "trained_other_image",
+    "quantus_table",
+    "seed_table",
+    "step_baseline_table",
+    "variants_table",
+    "variant",
+    "INTERVENTIONS",
+    "ORIGINAL_STEP",
+    "Protocol",
+    "TARGETS",
+    "replicate_padding_",
     "METRIC_LABELS",
     "MODES",
     "PARTS",

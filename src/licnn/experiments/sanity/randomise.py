@@ -19,6 +19,11 @@ from licnn.models import LoadedModel
 #: The two tests of Adebayo et al.
 MODES = ("cascading", "independent")
 
+#: What happens to a randomised group's batch-norm layers: ``"reset"`` to a freshly built
+#: layer (the identity at evaluation time; this report's protocol) or ``"keep"`` their trained
+#: scale, shift and running statistics (as Adebayo et al.'s released code does).
+BATCH_NORM_MODES = ("reset", "keep")
+
 
 LayerGroup = tuple[str, list[str]]
 
@@ -107,9 +112,19 @@ def group_seed(seed: int, index: int) -> int:
     return int(np.random.SeedSequence([seed, index]).generate_state(1)[0])
 
 
+def _check_batch_norm(batch_norm: str) -> None:
+    if batch_norm not in BATCH_NORM_MODES:
+        raise ValueError(f"batch_norm must be one of {BATCH_NORM_MODES}, got {batch_norm!r}")
+
+
 @torch.no_grad()
-def reinitialise_(module: nn.Module, generator: torch.Generator) -> None:
-    """Re-initialise ``module`` and its children in place (Kaiming normal; batch norm to identity)."""
+def reinitialise_(module: nn.Module, generator: torch.Generator, batch_norm: str = "reset") -> None:
+    """Re-initialise ``module`` and its children in place (Kaiming normal; batch norm to identity).
+
+    With ``batch_norm="keep"`` the batch-norm layers keep their trained values; the
+    convolution and linear weights are drawn exactly as with ``"reset"``.
+    """
+    _check_batch_norm(batch_norm)
     for sub in module.modules():
         if isinstance(sub, (nn.Conv2d, nn.Linear)):
             nn.init.kaiming_normal_(
@@ -117,14 +132,16 @@ def reinitialise_(module: nn.Module, generator: torch.Generator) -> None:
             )
             if sub.bias is not None:
                 sub.bias.zero_()
-        elif isinstance(sub, nn.modules.batchnorm._BatchNorm):
+        elif isinstance(sub, nn.modules.batchnorm._BatchNorm) and batch_norm == "reset":
             sub.reset_running_stats()
             if sub.affine:
                 sub.weight.fill_(1.0)
                 sub.bias.zero_()
 
 
-def randomise_group_(module: nn.Module, names: Sequence[str], seed: int, index: int) -> None:
+def randomise_group_(
+    module: nn.Module, names: Sequence[str], seed: int, index: int, batch_norm: str = "reset"
+) -> None:
     """Re-initialise the modules ``names`` of ``module`` with group ``index``'s generator."""
     generator = torch.Generator(device="cpu").manual_seed(group_seed(seed, index))
     found = dict(module.named_modules())
@@ -134,10 +151,10 @@ def randomise_group_(module: nn.Module, names: Sequence[str], seed: int, index: 
         target = found[name]
         device = next(target.parameters()).device
         if device.type == "cpu":
-            reinitialise_(target, generator)
+            reinitialise_(target, generator, batch_norm)
         else:  # draw on the CPU, so a seed gives the same weights on every device
             cpu_copy = copy.deepcopy(target).cpu()
-            reinitialise_(cpu_copy, generator)
+            reinitialise_(cpu_copy, generator, batch_norm)
             target.load_state_dict(cpu_copy.state_dict())
 
 
@@ -171,6 +188,7 @@ def cascading_models(
     seed: int = 0,
     groups: Sequence[LayerGroup] | None = None,
     steps: Sequence[str] | None = None,
+    batch_norm: str = "reset",
 ) -> Iterator[tuple[str, LoadedModel]]:
     """Cascading randomisation: ``(step name, model with groups 0..k re-initialised)``, top down.
 
@@ -178,11 +196,12 @@ def cascading_models(
     until the next one is asked for. With ``steps``, every group is still re-initialised in
     order, but only the named steps are yielded.
     """
+    _check_batch_norm(batch_norm)
     groups = list(groups) if groups is not None else layer_groups(model)
     wanted = _check_steps(groups, steps)
     current = copy_model(model)
     for index, (name, modules) in enumerate(groups):
-        randomise_group_(current.module, modules, seed, index)
+        randomise_group_(current.module, modules, seed, index, batch_norm)
         current.weights = f"{model.weights}; cascading randomisation down to {name}"
         if name in wanted:
             yield name, current
@@ -195,19 +214,21 @@ def independent_models(
     seed: int = 0,
     groups: Sequence[LayerGroup] | None = None,
     steps: Sequence[str] | None = None,
+    batch_norm: str = "reset",
 ) -> Iterator[tuple[str, LoadedModel]]:
     """Independent randomisation: ``(step name, model with group k alone re-initialised)``.
 
     One copy of the model is used: each group is re-initialised, yielded, and given its
     trained weights back, so a yielded model is only valid until the next one is asked for.
     """
+    _check_batch_norm(batch_norm)
     groups = list(groups) if groups is not None else layer_groups(model)
     wanted = _check_steps(groups, steps)
     current = copy_model(model)
     for index, (name, modules) in enumerate(groups):
         if name not in wanted:
             continue
-        randomise_group_(current.module, modules, seed, index)
+        randomise_group_(current.module, modules, seed, index, batch_norm)
         current.weights = f"{model.weights}; {name} alone randomised"
         yield name, current
         _restore_group_(current.module, model.module, modules)
@@ -219,10 +240,11 @@ def randomised_models(
     seed: int = 0,
     groups: Sequence[LayerGroup] | None = None,
     steps: Sequence[str] | None = None,
+    batch_norm: str = "reset",
 ) -> Iterator[tuple[str, LoadedModel]]:
     """:func:`cascading_models` or :func:`independent_models`, by ``mode``."""
     if mode == "cascading":
-        return cascading_models(model, seed, groups, steps)
+        return cascading_models(model, seed, groups, steps, batch_norm)
     if mode == "independent":
-        return independent_models(model, seed, groups, steps)
+        return independent_models(model, seed, groups, steps, batch_norm)
     raise ValueError(f"mode must be one of {MODES}, got {mode!r}")

@@ -131,3 +131,27 @@ def step_table(
         cells = [f"{_entry(summary, name, metric, step, part)['mean']:.2f}" for step in steps]
         lines.append(f"| {method_label(name)} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
+
+
+def seed_step_table(
+    summaries: Mapping[int, Mapping[str, Any]],
+    metric: str = "spearman_abs",
+    part: str = "methods",
+) -> str:
+    """A Markdown table of one measure across re-initialisation seeds: one row per method, one
+    column per step, each cell the mean over the seeds of the per-seed means, and their range.
+
+    ``summaries`` maps each seed to a :func:`summarise` output of the same test, images and steps.
+    """
+    first = next(iter(summaries.values()))
+    steps = list(first["steps"])
+    lines = ["| method | " + " | ".join(steps) + " |", "|---" * (len(steps) + 1) + "|"]
+    for name in first[part]:
+        cells = []
+        for step in steps:
+            means = np.asarray(
+                [_entry(s, name, metric, step, part)["mean"] for s in summaries.values()]
+            )
+            cells.append(f"{means.mean():.2f} ({means.min():.2f} to {means.max():.2f})")
+        lines.append(f"| {method_label(name)} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)

@@ -10,6 +10,9 @@ layer that may import the one it comes from). Two rules are checked on the sourc
   of its modules import :class:`licnn.models.LoadedModel` under ``if TYPE_CHECKING:`` for
   their annotations (nothing is imported at run time, so the core still needs no
   torchvision); that exception is listed here by name, so that a new one fails.
+
+And no module of ``src/licnn`` is longer than :data:`MAX_LINES` lines (data files such as
+``synsets.tsv`` are not modules).
 """
 
 from __future__ import annotations
@@ -21,6 +24,8 @@ from pathlib import Path
 import pytest
 
 PACKAGE = Path(__file__).resolve().parents[1] / "src" / "licnn"
+#: The longest a module may be: past it, split it along a seam (one job per module).
+MAX_LINES = 400
 
 #: (core module, licnn module) imported under ``if TYPE_CHECKING:`` only, for annotations.
 CORE_TYPE_ONLY = {
@@ -111,3 +116,12 @@ def test_core_imports_only_core_and_errors() -> None:
         f"licnn.core's typing-only imports changed: {sorted(type_only)} "
         f"(listed: {sorted(CORE_TYPE_ONLY)})"
     )
+
+
+def test_no_module_is_too_long() -> None:
+    lengths = {
+        str(path.relative_to(PACKAGE)): len(path.read_text(encoding="utf-8").splitlines())
+        for path in _modules(PACKAGE)
+    }
+    long = {name: n for name, n in lengths.items() if n > MAX_LINES}
+    assert not long, f"modules over {MAX_LINES} lines (split them along a seam): {long}"

@@ -29,7 +29,7 @@ def test_core_modules_need_no_torchvision_or_matplotlib() -> None:
     result = _run(
         "import sys, importlib; "
         "[importlib.import_module('licnn.core.' + m) for m in "
-        "('config', 'lateral_inhibition', 'gates', 'attention', 'reference')]; "
+        "('config', 'lateral_inhibition', 'gates', 'checks', 'attention', 'reference')]; "
         "assert 'torchvision' not in sys.modules, 'torchvision'; "
         "assert 'matplotlib' not in sys.modules, 'matplotlib'"
     )

@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from licnn.metrics.stats import bootstrap_ci, mcnemar, mean_ci, proportion_ci
+from licnn.metrics.stats import bootstrap_ci, holm, mcnemar, mean_ci, proportion_ci
 
 Z95 = 1.959963984540054
 
@@ -104,3 +104,52 @@ def test_mcnemar_is_symmetric_and_handles_no_discordance():
 def test_mcnemar_rejects_unpaired_arrays():
     with pytest.raises(ValueError, match="same length"):
         mcnemar([True, False], [True])
+
+
+def test_holm_worked_example():
+    # p = [0.01, 0.04, 0.03, 0.005], m = 4. Sorted: 0.005, 0.01, 0.03, 0.04, times
+    # 4, 3, 2, 1: 0.02, 0.03, 0.06, 0.04; running maximum: 0.02, 0.03, 0.06, 0.06.
+    # Back in the input's order: [0.03, 0.06, 0.06, 0.02].
+    adjusted = holm([0.01, 0.04, 0.03, 0.005])
+    assert adjusted == pytest.approx([0.03, 0.06, 0.06, 0.02])
+
+
+def test_holm_caps_at_one():
+    # m = 3: 0.4 * 3 = 1.2 -> 1, 0.7 * 2 = 1.4 -> 1, 0.9 * 1 = 0.9 -> running max 1.
+    assert holm([0.7, 0.4, 0.9]) == pytest.approx([1.0, 1.0, 1.0])
+
+
+def test_holm_passes_nan_through_and_does_not_count_it():
+    # m = 2 (the NaN is left out): 0.02 * 2 = 0.04, 0.5 * 1 = 0.5.
+    adjusted = holm([0.02, np.nan, 0.5])
+    assert np.isnan(adjusted[1])
+    assert adjusted[[0, 2]] == pytest.approx([0.04, 0.5])
+    assert np.isnan(holm([np.nan, np.nan])).all()
+
+
+def test_holm_edge_cases():
+    assert holm([]).shape == (0,)
+    assert holm([0.2]) == pytest.approx([0.2])  # one test: nothing to adjust
+    assert holm([0.01, 0.01]) == pytest.approx([0.02, 0.02])  # ties: one value
+    assert holm([[0.01, 0.04], [0.03, 0.005]]) == pytest.approx(
+        np.array([[0.03, 0.06], [0.06, 0.02]])
+    )
+    for bad in ([0.5, 1.5], [-0.1], [np.inf]):
+        with pytest.raises(ValueError, match=r"\[0, 1\]"):
+            holm(bad)
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_holm_properties(seed):
+    rng = np.random.default_rng(seed)
+    raw = rng.uniform(0, 1, size=12) ** 3  # many small p-values, some ties of rounding
+    raw[rng.integers(0, 12, size=2)] = np.nan
+    adjusted = holm(raw)
+    known = ~np.isnan(raw)
+    assert np.array_equal(np.isnan(adjusted), ~known)
+    p, a = raw[known], adjusted[known]
+    assert np.all(a >= p) and np.all(a <= 1)
+    order = np.argsort(p, kind="stable")
+    assert np.all(np.diff(a[order]) >= 0)  # monotone in the sorted order
+    # the smallest p-value is multiplied by the number of tests (NaNs not counted)
+    assert a[order[0]] == pytest.approx(min(1.0, p.size * p[order[0]]))

@@ -15,10 +15,8 @@ from __future__ import annotations
 import argparse
 import io
 import json
-import os
 import sys
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -27,7 +25,6 @@ import torch
 from numpy.typing import NDArray
 from PIL import Image, PngImagePlugin
 from torch.utils.data import DataLoader
-from torch.utils.data import Dataset as TorchDataset
 from tqdm import tqdm
 
 from licnn.cli._common import (
@@ -42,26 +39,18 @@ from licnn.cli._common import (
     resolve_device_argument,
     write_atomically,
 )
-from licnn.errors import ImageError, LicnnError
+from licnn.cli._inputs import IMAGE_SUFFIXES as IMAGE_SUFFIXES
+from licnn.cli._inputs import Input as Input
+from licnn.cli._inputs import _collate, _Decoded
+from licnn.cli._inputs import collect_inputs as collect_inputs
+from licnn.errors import LicnnError
 
 if TYPE_CHECKING:  # imported by run(), so that --help needs no model code (torchvision)
     from licnn.core.attention import LICNN
     from licnn.models import LoadedModel
 
-#: File endings taken from a folder (case-insensitive); other files there are ignored.
-IMAGE_SUFFIXES = frozenset(
-    {".jpg", ".jpeg", ".png", ".bmp", ".gif", ".tif", ".tiff", ".webp", ".ppm", ".pgm"}
-)
 #: The file in ``--out`` recording the model and settings its maps were made with.
 RUN_FILE = "licnn-run.json"
-
-
-@dataclass(frozen=True)
-class Input:
-    """One image to explain: its file and its output name relative to ``--out``."""
-
-    path: Path
-    key: str
 
 
 def parse_shard(text: str) -> tuple[int, int]:
@@ -136,91 +125,6 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     )
     add_licnn_arguments(parser)
     parser.set_defaults(run=run)
-
-
-def collect_inputs(
-    names: Sequence[str], dataset: str | None, root: str | None, limit: int | None
-) -> list[Input]:
-    """The inputs, sorted by output name; raises if two different files would share one."""
-    pairs: list[tuple[Path, Path]] = []  # (file, folder its name is relative to)
-    folders = [Path(n) for n in names if Path(n).is_dir()]
-    files = [Path(n) for n in names if not Path(n).is_dir()]
-    if folders:
-        # one folder: names inside it; several: names from their common folder (a/..., b/...)
-        base = Path(os.path.commonpath([str(f.resolve()) for f in folders]))
-        if len(folders) == 1:
-            base = folders[0].resolve()
-        for folder in folders:
-            found = [
-                f for f in folder.rglob("*") if f.suffix.lower() in IMAGE_SUFFIXES and f.is_file()
-            ]
-            if not found:
-                raise ImageError(
-                    f"folder {folder} holds no image files ({', '.join(sorted(IMAGE_SUFFIXES))})"
-                )
-            pairs += [(f, base) for f in found]
-    if files:
-        # files: their names, or, where two share a name, paths from their common folder
-        resolved = {f.resolve() for f in files}
-        unique = len({f.name for f in resolved}) == len(resolved)
-        common = Path(os.path.commonpath([str(f.parent) for f in resolved]))
-        pairs += [(f, f.resolve().parent if unique else common) for f in files]
-    if dataset is not None:
-        from licnn.data import load_dataset
-
-        ds = load_dataset(dataset, root=root, limit=limit)
-        pairs += [(r.path, ds.folder.resolve()) for r in ds.records]
-    by_key: dict[str, Input] = {}
-    for path, base in pairs:
-        full = path.resolve()
-        key = full.relative_to(base).as_posix() if full.is_relative_to(base) else path.name
-        other = by_key.get(key)
-        if other is not None and other.path.resolve() != full:
-            raise LicnnError(
-                f"{other.path} and {path} would both write {key}.*; run them separately "
-                "or into different --out folders"
-            )
-        by_key[key] = Input(path, key)
-    return [by_key[k] for k in sorted(by_key)]
-
-
-#: One decoded input: (index, normalised tensor, uint8 crop, None) or (index, None, None, error).
-_Item = tuple[int, torch.Tensor | None, torch.Tensor | None, str | None]
-#: A collated batch: indices, stacked tensors and crops (None when all failed), failures.
-_Batch = tuple[list[int], torch.Tensor | None, torch.Tensor | None, list[tuple[int, str]]]
-
-
-class _Decoded(TorchDataset):
-    """Inputs as (index, normalised tensor, uint8 crop) or (index, error message)."""
-
-    def __init__(self, inputs: Sequence[Input], model: LoadedModel) -> None:
-        self.inputs = inputs
-        self.model = model
-
-    def __len__(self) -> int:
-        return len(self.inputs)
-
-    def __getitem__(self, i: int) -> _Item:
-        from licnn.imaging.images import load_image
-
-        try:
-            crop = self.model.crop(load_image(self.inputs[i].path))
-        except ImageError as exc:
-            return i, None, None, str(exc)
-        return i, self.model.normalise(crop), torch.from_numpy(np.array(crop, np.uint8)), None
-
-
-def _collate(items: Sequence[_Item]) -> _Batch:
-    good = [(i, x, c) for i, x, c, _ in items if x is not None and c is not None]
-    bad = [(i, e) for i, _, _, e in items if e is not None]
-    if not good:
-        return [], None, None, bad
-    return (
-        [i for i, _, _ in good],
-        torch.stack([x for _, x, _ in good]),
-        torch.stack([c for _, _, c in good]),
-        bad,
-    )
 
 
 def output_paths(out: Path, item: Input, tag: str) -> tuple[Path, Path]:

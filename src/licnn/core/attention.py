@@ -17,6 +17,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from licnn.core.checks import check_inputs as check_inputs
+from licnn.core.checks import check_logits as check_logits
+from licnn.core.checks import check_targets as check_targets
 from licnn.core.config import LICNNConfig
 from licnn.core.gates import GateHooks, GatePoint, check_gateable, find_gate_points
 from licnn.core.lateral_inhibition import l2_normalise, suppression_mask
@@ -349,42 +352,6 @@ class _FirstPass:
     classes: torch.Tensor  # N x K
     picked: torch.Tensor  # N x K softmax probabilities of the classes
     logits: torch.Tensor  # N x C
-
-
-def check_inputs(inputs: torch.Tensor) -> None:
-    """Raise :class:`InputError` unless ``inputs`` is a finite floating N x C x H x W batch.
-
-    A NaN or infinite pixel would spread through every layer and give an all-NaN (or, after
-    the gates, all-zero) map with no error; it is refused before any work is done.
-    """
-    if inputs.dim() != 4:
-        raise InputError(f"inputs must be N x 3 x H x W, got shape {tuple(inputs.shape)}")
-    if not inputs.is_floating_point():
-        raise InputError(f"inputs must be a floating-point tensor, got {inputs.dtype}")
-    finite = torch.isfinite(inputs)
-    if not finite.all():
-        bad = (~finite).flatten(1).any(dim=1).nonzero().flatten().tolist()
-        raise InputError(
-            f"inputs contain NaN or infinite values (images {bad[:5]}"
-            f"{' ...' if len(bad) > 5 else ''} of {inputs.shape[0]}); fix the images or "
-            "their preprocessing"
-        )
-
-
-def check_logits(logits: torch.Tensor) -> None:
-    """Raise :class:`ModelError` when the network's outputs are not finite."""
-    if not torch.isfinite(logits).all():
-        raise ModelError(
-            "the network's outputs are NaN or infinite for these inputs; check its weights "
-            "(a randomised or untrained network can overflow) and the preprocessing"
-        )
-
-
-def check_targets(targets: torch.Tensor, n_classes: int) -> None:
-    """Raise :class:`InputError` when a target class is outside ``0 .. n_classes - 1``."""
-    if targets.numel() and (targets.min() < 0 or targets.max() >= n_classes):
-        bad = targets[(targets < 0) | (targets >= n_classes)].unique().tolist()
-        raise InputError(f"target classes {bad[:5]} are outside 0..{n_classes - 1}")
 
 
 def resize_map(maps: torch.Tensor, size: Sequence[int], mode: str) -> torch.Tensor:

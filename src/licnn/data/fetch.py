@@ -19,9 +19,7 @@ be downloaded and is only looked for; ``imagenet-a-proxy`` is a subset of two ot
 
 from __future__ import annotations
 
-import csv
 import os
-import shutil
 import tarfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -30,7 +28,11 @@ from pathlib import Path
 from tqdm import tqdm
 
 from licnn.data import derive
+from licnn.data._mirror import _mirror_gap, _place, _same_file
 from licnn.data.download import DownloadError, download
+from licnn.data.loaders import imagenet_a_files as imagenet_a_files
+from licnn.data.loaders import imagenet_val_folder as imagenet_val_folder
+from licnn.data.loaders import proxy_rows, val_image_files
 from licnn.data.manifest import FileEntry, dataset_info, read_manifest, sha256_file
 from licnn.data.paths import MIRROR_ENV, data_root, mirror_dir
 from licnn.data.state import read_state, write_state
@@ -127,52 +129,6 @@ def fetch(
     if log is not None:
         log(report.summary())
     return [*reports, report]
-
-
-def _place(source: Path, dest: Path, link: bool) -> str:
-    """Copy ``source`` to ``dest`` (or hard-link it); return ``linked`` or ``copied``.
-
-    The new file is made under a temporary name and renamed over ``dest``, so ``dest`` is
-    never half written, and a hard link at ``dest`` is replaced, never written through. A
-    link that the file system refuses (another device) falls back to a copy.
-    """
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    scratch = dest.with_name(f".{dest.name}.licnn-tmp")
-    scratch.unlink(missing_ok=True)
-    try:
-        if link:
-            try:
-                os.link(source, scratch)
-                os.replace(scratch, dest)
-                return "linked"
-            except OSError:
-                scratch.unlink(missing_ok=True)
-        shutil.copyfile(source, scratch)
-        os.replace(scratch, dest)
-    finally:
-        scratch.unlink(missing_ok=True)
-    return "copied"
-
-
-def _same_file(a: Path, b: Path | None) -> bool:
-    """Whether ``a`` and ``b`` are one file (hard links to the same bytes)."""
-    try:
-        return b is not None and os.path.samefile(a, b)
-    except OSError:
-        return False
-
-
-def _mirror_gap(name: str, relpath: str, mirror: Path, exc: DownloadError) -> DataError:
-    """The error for a file that the given mirror lacks and that could not be downloaded."""
-    where = (
-        f"the mirror {mirror} has no {name} folder"
-        if not (mirror / name).is_dir()
-        else f"{mirror / name / relpath} is not in the mirror"
-    )
-    return DataError(
-        f"{name}: {where}, and downloading {relpath} failed ({exc.reason}); add the file to "
-        "the mirror, or fetch with network access"
-    )
 
 
 def _fetch_files(
@@ -319,17 +275,6 @@ def _derive(recipe: str, name: str, base: Path, entries: list[FileEntry], state:
     raise DataError(f"{name}: unknown recipe {recipe!r} in the manifest; update licnn")
 
 
-def imagenet_a_files(base: Path) -> list[dict[str, str]]:
-    """The rows of the ImageNet-A file list (``imagenet-a-index/imagenet-a.csv``)."""
-    path = base / "imagenet-a-index" / "imagenet-a.csv"
-    if not path.is_file():
-        raise DataError(
-            f"ImageNet-A file list {path} not found; run: licnn data fetch imagenet-a-index"
-        )
-    with open(path, newline="", encoding="utf-8") as fh:
-        return list(csv.DictReader(fh))
-
-
 def _fetch_archive(
     name: str, base: Path, mirror: Path | None, link: bool, progress: bool
 ) -> FetchReport:
@@ -399,19 +344,10 @@ def _extract(tar: Path, base: Path, name: str) -> None:
         raise DataError(f"cannot extract {tar} ({exc}); delete it and fetch again") from None
 
 
-def imagenet_val_folder(base: Path, path: str | os.PathLike[str] | None = None) -> Path:
-    """The ILSVRC2012 val folder: ``path``, ``$LICNN_IMAGENET_VAL`` or ``<data root>/imagenet-val``."""
-    if path is None:
-        path = os.environ.get("LICNN_IMAGENET_VAL") or base / "imagenet-val"
-    return Path(path).expanduser()
-
-
 def _check_folder(
     name: str, base: Path, mirror: Path | None, link: bool, progress: bool
 ) -> FetchReport:
     """``imagenet-val``: nothing to download; say how many images the folder has."""
-    from licnn.data.datasets import val_image_files
-
     folder = imagenet_val_folder(base)
     labels = base / "imagenet-val-annotations" / "class_labels.txt"
     keys = [line.split(",", 1)[0] for line in labels.read_text().splitlines() if line]
@@ -431,8 +367,6 @@ def _check_subset(
     name: str, base: Path, mirror: Path | None, link: bool, progress: bool
 ) -> FetchReport:
     """``imagenet-a-proxy``: its files come from the datasets it requires; check they are there."""
-    from licnn.data.datasets import proxy_rows
-
     rows = proxy_rows()
     missing = [r for r in rows if not (base / r["dataset"] / "images" / r["file"]).is_file()]
     if missing:

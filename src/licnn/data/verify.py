@@ -172,7 +172,7 @@ def _verify_files(name: str, base: Path, progress: bool) -> VerifyReport:
 
 
 def _verify_archive(name: str, base: Path) -> VerifyReport:
-    from licnn.data.fetch import imagenet_a_files
+    from licnn.data.loaders import imagenet_a_files
 
     folder = base / name
     if not folder.is_dir():
@@ -199,8 +199,7 @@ def _verify_archive(name: str, base: Path) -> VerifyReport:
 
 
 def _verify_folder(name: str, base: Path) -> VerifyReport:
-    from licnn.data.datasets import val_image_files
-    from licnn.data.fetch import imagenet_val_folder
+    from licnn.data.loaders import imagenet_val_folder, val_image_files
 
     folder = imagenet_val_folder(base)
     labels = base / "imagenet-val-annotations" / "class_labels.txt"
@@ -221,7 +220,7 @@ def _verify_folder(name: str, base: Path) -> VerifyReport:
 
 
 def _verify_subset(name: str, base: Path) -> VerifyReport:
-    from licnn.data.datasets import proxy_rows
+    from licnn.data.loaders import proxy_rows
 
     try:
         rows = proxy_rows()
@@ -275,7 +274,7 @@ def is_present(name: str, root: str | os.PathLike[str] | None = None) -> tuple[i
         entries = read_manifest(name)
         return sum((base / name / e.relpath).is_file() for e in entries), len(entries)
     if info.kind == "archive":
-        from licnn.data.fetch import imagenet_a_files
+        from licnn.data.loaders import imagenet_a_files
 
         folder = base / name
         if not folder.is_dir():
@@ -292,7 +291,7 @@ def is_present(name: str, root: str | os.PathLike[str] | None = None) -> tuple[i
 
 
 def _verify_subset_presence(base: Path) -> int:
-    from licnn.data.datasets import proxy_rows
+    from licnn.data.loaders import proxy_rows
 
     try:
         rows = proxy_rows()

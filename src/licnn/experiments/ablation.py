@@ -26,7 +26,7 @@ from licnn.experiments.localisation import (
     summarise_masks,
 )
 from licnn.metrics.stats import mcnemar, mean_ci
-from licnn.report.tables import format_table
+from licnn.tables import format_table
 
 #: The values tried for each LICNNConfig field (the default is among them).
 FACTORS: dict[str, tuple[Any, ...]] = {

@@ -16,7 +16,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from licnn.core.attention import check_inputs
+from licnn.core.checks import check_inputs
 from licnn.core.config import LICNNConfig
 from licnn.errors import InputError, ModelError
 

@@ -3,7 +3,8 @@
 - :func:`proportion_ci`: Wilson score interval of an accuracy ``k / n``;
 - :func:`bootstrap_ci` / :func:`mean_ci`: percentile bootstrap interval of a mean;
 - :func:`mcnemar`: paired test of two classifiers' (or two image variants') correctness
-  on the same images.
+  on the same images;
+- :func:`holm`: Holm-Bonferroni adjusted p-values, for a family of such tests.
 """
 
 from __future__ import annotations
@@ -106,3 +107,27 @@ def mcnemar(correct_a: ArrayLike, correct_b: ArrayLike) -> dict[str, float | int
         "p_value": float(min(p_value, 1.0)),
         "method": method,
     }
+
+
+def holm(pvalues: ArrayLike) -> np.ndarray:
+    """Holm-Bonferroni (step-down) adjusted p-values, in the order (and shape) of ``pvalues``.
+
+    With the ``m`` p-values sorted, ``p(1) <= ... <= p(m)``, the i-th is adjusted to
+    ``max over j <= i of min(1, (m - j + 1) * p(j))``: each is at least its raw value, at most
+    1, and they never decrease in the sorted order, so rejecting every hypothesis with an
+    adjusted p-value below ``alpha`` keeps the family-wise error rate at ``alpha``. A NaN
+    (a test that could not be run) stays NaN and is not counted in ``m``. Ties get the same
+    adjusted value whatever their order. Raises ``ValueError`` on a value outside [0, 1].
+    """
+    values = np.asarray(pvalues, dtype=np.float64)
+    flat = values.ravel()
+    known = ~np.isnan(flat)
+    if np.any((flat[known] < 0) | (flat[known] > 1)):
+        raise ValueError("p-values must lie in [0, 1] (or be NaN)")
+    adjusted = np.full_like(flat, np.nan)
+    index = np.flatnonzero(known)
+    order = index[np.argsort(flat[index], kind="stable")]
+    m = order.size
+    scaled = np.minimum(1.0, (m - np.arange(m)) * flat[order])
+    adjusted[order] = np.maximum.accumulate(scaled)
+    return adjusted.reshape(values.shape)

@@ -1,28 +1,9 @@
 """The Markdown tables of the report: one formatter, :func:`format_table`, for every table.
 
-Plain strings from plain values (no pandas, no IPython): the experiments build the rows and
-the notebooks show the text with ``IPython.display.Markdown``.
+The formatter lives in :mod:`licnn.tables` (below the layers, so that the experiments can use
+it without importing the report); it is re-exported here, where the report's users find it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
-
-
-def format_table(header: Sequence[str], rows: Sequence[Sequence[Any]], digits: int = 3) -> str:
-    """A Markdown table (floats rounded to ``digits``); show it with ``IPython.display.Markdown``."""
-
-    def cell(value: Any) -> str:
-        if isinstance(value, float):
-            return f"{value:.{digits}f}"
-        return str(value).replace("|", "/")
-
-    # A bare "|" in a header would end its cell and break the table: escape it.
-    lines = ["| " + " | ".join(str(h).replace("|", "\\|") for h in header) + " |"]
-    lines.append("|" + "|".join([":---"] + ["---:"] * (len(header) - 1)) + "|")
-    for row in rows:
-        if len(row) != len(header):
-            raise ValueError(f"row {row!r} has {len(row)} cells for {len(header)} columns")
-        lines.append("| " + " | ".join(cell(v) for v in row) + " |")
-    return "\n".join(lines)
+from licnn.tables import format_table as format_table

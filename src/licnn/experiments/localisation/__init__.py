@@ -28,7 +28,7 @@ The code is split by job: :mod:`~licnn.experiments.localisation.inputs` (setting
 :mod:`~licnn.experiments.localisation.summaries`,
 :mod:`~licnn.experiments.localisation.tables` and
 :mod:`~licnn.experiments.localisation.figures`; this module re-exports their public names, and
-:func:`~licnn.report.tables.format_table`, which lived here.
+:func:`~licnn.tables.format_table`, which lived here.
 It also keeps the names the module had by import before it was split (``AttributionMethod``,
 ``DataError``, ``Dataset``, ``LICNN``, ``LICNNAttention``, ``LICNNConfig``, ``LICNNSaliency``,
 ``LoadedModel``, ``MAGNITUDE_METHODS``, ``METHODS``, ``Record``, ``ResultCache``,
@@ -96,9 +96,7 @@ from licnn.methods.licnn_saliency import LICNNSaliency as LICNNSaliency
 from licnn.metrics.stats import mean_ci as mean_ci
 from licnn.metrics.stats import proportion_ci as proportion_ci
 from licnn.models import LoadedModel as LoadedModel
-from licnn.report.tables import (
-    format_table,
-)
+from licnn.tables import format_table
 
 __all__ = [
     "BOX_METHODS",

@@ -10,7 +10,7 @@ from licnn.methods import label as method_label
 from licnn.methods import (
     registered,
 )
-from licnn.report.tables import format_table
+from licnn.tables import format_table
 
 # --- tables and figures -------------------------------------------------------------------
 

@@ -35,7 +35,7 @@ def maps_figure(
     Needs a result run with ``keep_maps``; maps are drawn by :func:`display_map` (absolute
     values, clipped at the 99th percentile), each panel scaled on its own.
     """
-    from licnn.report.plots import show_maps
+    from licnn.plotting import show_maps
 
     shown = list(shown) if shown is not None else list(result.steps)
     columns = [0] + [1 + result.steps.index(step) for step in shown]

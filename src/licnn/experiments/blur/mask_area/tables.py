@@ -24,7 +24,7 @@ def control_table(
 ) -> str:
     """Markdown table: per source and area point, accuracy (share of the original) and the
     paired difference from ``reference`` at the same area (95% bootstrap interval)."""
-    from licnn.report.tables import format_table
+    from licnn.tables import format_table
 
     base = summary["original"][metric]["accuracy"]
     header = ["mask source"]
@@ -125,7 +125,7 @@ def rescue_markdown(
     table: Mapping[str, Mapping[str, Mapping[str, int]]], labels: Mapping[str, str] | None = None
 ) -> str:
     """Markdown table of :func:`rescue_table`: images put right and wrong, top-1 and top-5."""
-    from licnn.report.tables import format_table
+    from licnn.tables import format_table
 
     header = ["background blur (r=10) with", "top-1 rescued", "top-1 lost", "top-5 rescued"]
     header += ["top-5 lost", "images"]

@@ -1,0 +1,30 @@
+"""Markdown tables from plain values: :func:`format_table`, the one formatter of every table.
+
+It sits at the package level, below the layers, because both the experiments (which build the
+rows of their tables) and the report use it; :mod:`licnn.report.tables` re-exports it. Plain
+strings from plain values (no pandas, no IPython): the notebooks show the text with
+``IPython.display.Markdown``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+
+def format_table(header: Sequence[str], rows: Sequence[Sequence[Any]], digits: int = 3) -> str:
+    """A Markdown table (floats rounded to ``digits``); show it with ``IPython.display.Markdown``."""
+
+    def cell(value: Any) -> str:
+        if isinstance(value, float):
+            return f"{value:.{digits}f}"
+        return str(value).replace("|", "/")
+
+    # A bare "|" in a header would end its cell and break the table: escape it.
+    lines = ["| " + " | ".join(str(h).replace("|", "\\|") for h in header) + " |"]
+    lines.append("|" + "|".join([":---"] + ["---:"] * (len(header) - 1)) + "|")
+    for row in rows:
+        if len(row) != len(header):
+            raise ValueError(f"row {row!r} has {len(row)} cells for {len(header)} columns")
+        lines.append("| " + " | ".join(cell(v) for v in row) + " |")
+    return "\n".join(lines)

@@ -6,5 +6,6 @@
 - :mod:`licnn.experiments.evaluate`: top-k accuracy of a classifier on a dataset;
 - :mod:`licnn.experiments.bench`: timings of the implementations;
 - :mod:`licnn.experiments.background`: how much of a map falls on the background;
-- :mod:`licnn.experiments.blur`: the seed's blur experiment and its variants.
+- :mod:`licnn.experiments.blur`: the seed's blur experiment and its variants;
+- :mod:`licnn.experiments.class_specificity`: how much a map changes with the class asked for.
 """

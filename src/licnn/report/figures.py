@@ -6,7 +6,8 @@ printed beside those figures.
   at a few gate points, one row each;
 - :func:`method_grid`: images in rows, one attribution method per column;
 - :func:`crop_boxes`: boxes in an image file's pixels carried through the model's resize and
-  centre crop, so they can be drawn on (and scored against) 224 x 224 maps;
+  centre crop, so they can be drawn on (and scored against) 224 x 224 maps (it lives in
+  :mod:`licnn.imaging.boxes`, re-exported here);
 - :func:`cropped_mask`: a salient-object mask put through the same crop.
 
 Like :mod:`licnn.report.plots`, every builder returns a :class:`matplotlib.figure.Figure` made
@@ -27,6 +28,7 @@ from numpy.typing import ArrayLike, NDArray
 from PIL import Image
 
 from licnn.core.reference import Trace
+from licnn.imaging.boxes import crop_boxes as crop_boxes
 from licnn.metrics.similarity import normalise_map
 from licnn.report.plots import overlay as blend
 
@@ -228,35 +230,6 @@ def method_grid(
         fig.suptitle(suptitle)
     fig.tight_layout()
     return fig
-
-
-def crop_boxes(
-    boxes: ArrayLike, image_size: tuple[int, int], resize_size: int = 256, crop_size: int = 224
-) -> NDArray[np.float32]:
-    """Boxes (``x0, y0, x1, y1`` in the pixels of an image of ``image_size = (width, height)``)
-    in the pixels of the model's input: shorter side resized to ``resize_size``, then a
-    centre crop of ``crop_size`` (torchvision's ``Resize`` and ``CenterCrop`` arithmetic).
-
-    Boxes are clipped to the crop; a box with nothing left inside it is dropped.
-    """
-    b = np.asarray(boxes, dtype=np.float64).reshape(-1, 4)
-    width, height = image_size
-    if width <= 0 or height <= 0:
-        raise ValueError(f"image size must be positive, got {image_size}")
-    if width <= height:
-        new_w, new_h = resize_size, int(resize_size * height / width)
-    else:
-        new_w, new_h = int(resize_size * width / height), resize_size
-    left = int(round((new_w - crop_size) / 2.0))
-    top = int(round((new_h - crop_size) / 2.0))
-    sx, sy = new_w / width, new_h / height
-    mapped = np.column_stack(
-        [b[:, 0] * sx - left, b[:, 1] * sy - top, b[:, 2] * sx - left, b[:, 3] * sy - top]
-    )
-    limit = crop_size - 1
-    mapped = np.clip(mapped, 0.0, limit)
-    inside = (mapped[:, 2] > mapped[:, 0]) & (mapped[:, 3] > mapped[:, 1])
-    return mapped[inside].astype(np.float32)
 
 
 def cropped_mask(

@@ -21,11 +21,13 @@ is among the top 5), and ``scores_configs`` computes several LICNN configuration
 channels-last copy of the network, which is faster on a CPU.
 
 :func:`summarise_boxes` and :func:`summarise_masks` turn per-image scores into the report's
-numbers with 95% intervals.
+numbers with 95% intervals. :func:`quick_pointing` (and :func:`quick_pointing_table`) is the
+comparison chapter's small pointing game on the model's centre crop.
 
 The code is split by job: :mod:`~licnn.experiments.localisation.inputs` (settings and inputs),
 :mod:`~licnn.experiments.localisation.benchmarks`,
 :mod:`~licnn.experiments.localisation.summaries`,
+:mod:`~licnn.experiments.localisation.pointing`,
 :mod:`~licnn.experiments.localisation.tables` and
 :mod:`~licnn.experiments.localisation.figures`; this module re-exports their public names, and
 :func:`~licnn.tables.format_table`, which lived here.
@@ -70,6 +72,7 @@ from licnn.experiments.localisation.inputs import (
     sample_records,
     scale_boxes,
 )
+from licnn.experiments.localisation.pointing import quick_pointing, quick_pointing_table
 from licnn.experiments.localisation.summaries import (
     dataset_f_measure,
     paired_f_difference,
@@ -121,6 +124,8 @@ __all__ = [
     "mask_table",
     "paired_f_difference",
     "precision_recall_figure",
+    "quick_pointing",
+    "quick_pointing_table",
     "resize_input",
     "resize_to",
     "sample_records",

@@ -62,7 +62,7 @@ def test_run_ablation_on_real_images(lite0, fetched_data, tmp_path, monkeypatch)
     assert [r["label"] for r in rows] == ["default", "layer_norm = False"]
     assert "versus_default" not in rows[0]
     versus = rows[1]["versus_default"]
-    assert {"difference", "p_value", "b", "c"} <= versus["pointing_game"].keys()
+    assert {"difference", "p_value", "p_holm", "b", "c"} <= versus["pointing_game"].keys()
     assert versus["f_measure"]["n"] == 2
     assert rows[1]["config"]["layer_norm"] is False
     table = ablation_table(rows)
@@ -98,3 +98,47 @@ def test_settings_computed_together_equal_separate_runs(lite0, fetched_data, tmp
             np.testing.assert_allclose(box_scores[name], alone_boxes[name], atol=1e-6)
         for name in ("precision", "recall", "adaptive_f", "mae"):
             np.testing.assert_allclose(mask_scores[name], alone_masks[name], atol=1e-6)
+
+
+def _fake_row(label: str, p: float | None) -> dict:
+    """A row shaped like run_ablation's, with made-up numbers (no model needed)."""
+    row: dict = {
+        "factor": "default" if p is None else "k",
+        "value": "-",
+        "label": label,
+        "pointing_game": {"accuracy": 0.5, "low": 0.4, "high": 0.6},
+        "pascal_s": {
+            "f_measure": {"max": 0.6, "low": 0.5, "high": 0.7},
+            "mae": {"mean": 0.2},
+        },
+    }
+    if p is not None:
+        row["versus_default"] = {
+            "pointing_game": {"difference": 0.01, "p_value": p, "b": 1, "c": 2},
+            "f_measure": {"difference": 0.0, "low": -0.1, "high": 0.1},
+            "mae": {"mean": 0.0, "low": -0.1, "high": 0.1},
+        }
+    return row
+
+
+def test_add_holm_adjusts_over_all_comparisons_and_keeps_raw_p():
+    from licnn.experiments.ablation import add_holm
+    from licnn.metrics.stats import holm
+
+    raw = [0.001, 0.04, 0.03, 0.5, 0.01, 0.2, 0.9, 0.002, 0.06, 0.7, 0.3, 0.045]
+    rows = [_fake_row("default", None)] + [_fake_row(f"s{i}", p) for i, p in enumerate(raw)]
+    out = add_holm(rows)
+    assert out is rows and "versus_default" not in rows[0]
+    tests = [r["versus_default"]["pointing_game"] for r in rows[1:]]
+    assert [t["p_value"] for t in tests] == raw
+    np.testing.assert_allclose([t["p_holm"] for t in tests], holm(raw))
+    # By hand: the smallest of 12 is multiplied by 12, the largest stays within [raw, 1].
+    assert tests[0]["p_holm"] == pytest.approx(0.012)
+    assert all(t["p_holm"] >= t["p_value"] for t in tests)
+    table = ablation_table(rows)
+    assert "p (Holm)" in table and "0.012" in table
+
+
+def test_ablation_table_without_holm_leaves_the_column_blank():
+    rows = [_fake_row("default", None), _fake_row("k = 3", 0.02)]
+    assert "p (Holm)" in ablation_table(rows)

@@ -25,7 +25,7 @@ from licnn.experiments.localisation import (
     summarise_boxes,
     summarise_masks,
 )
-from licnn.metrics.stats import mcnemar, mean_ci
+from licnn.metrics.stats import holm, mcnemar, mean_ci
 from licnn.tables import format_table
 
 #: The values tried for each LICNNConfig field (the default is among them).
@@ -107,6 +107,7 @@ def run_ablation(
     pointing-game summary (attention map of the ground-truth class), the PASCAL-S summary
     (saliency map), and against the reference: McNemar's test of the pointing-game hits, the
     paired bootstrap interval of the max F-measure difference and the mean MAE difference.
+    The McNemar p-values are also Holm-adjusted over all the rows (:func:`add_holm`).
     """
     if not settings:
         raise ValueError("run_ablation needs at least one setting")
@@ -138,16 +139,37 @@ def run_ablation(
                 "mae": mean_ci(np.asarray(mask_scores["mae"]) - np.asarray(reference_masks["mae"])),
             }
         rows.append(row)
+    return add_holm(rows)
+
+
+def add_holm(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Add ``p_holm``, the Holm-adjusted McNemar p-value, next to ``p_value`` in every row.
+
+    The family is every paired comparison of the table (each setting against the default),
+    so a setting reads as different from the default only if it stays so after the
+    correction for the other comparisons (:func:`licnn.metrics.stats.holm`). The raw
+    ``p_value`` is kept. Rows without ``versus_default`` (the reference) are left as they
+    are. Changes the rows in place and returns them.
+    """
+    tests = [row["versus_default"]["pointing_game"] for row in rows if "versus_default" in row]
+    adjusted = holm([test["p_value"] for test in tests]) if tests else []
+    for test, p in zip(tests, adjusted, strict=True):
+        test["p_holm"] = float(p)
     return rows
 
 
 def ablation_table(rows: Sequence[Mapping[str, Any]]) -> str:
-    """A plain-text table of :func:`run_ablation`'s rows with intervals and paired tests."""
+    """A plain-text table of :func:`run_ablation`'s rows with intervals and paired tests.
+
+    Both the raw McNemar p-value and its Holm adjustment over the table's comparisons are
+    shown (the latter blank for rows made before :func:`add_holm` existed).
+    """
     header = [
         "setting",
         "pointing game [95% CI]",
         "d",
         "p (McNemar)",
+        "p (Holm)",
         "max F [95% CI]",
         "d [95% CI]",
         "MAE",
@@ -163,6 +185,7 @@ def ablation_table(rows: Sequence[Mapping[str, Any]]) -> str:
             f"{pg['accuracy']:.3f} [{pg['low']:.3f}, {pg['high']:.3f}]",
             "",
             "",
+            "",
             f"{f['max']:.3f} [{f['low']:.3f}, {f['high']:.3f}]",
             "",
             f"{mae['mean']:.3f}",
@@ -174,8 +197,10 @@ def ablation_table(rows: Sequence[Mapping[str, Any]]) -> str:
             d_mae = versus["mae"]
             cells[2] = f"{versus['pointing_game']['difference']:+.3f}"
             cells[3] = f"{versus['pointing_game']['p_value']:.3f}"
-            cells[5] = f"{d_f['difference']:+.3f} [{d_f['low']:+.3f}, {d_f['high']:+.3f}]"
-            cells[7] = f"{d_mae['mean']:+.3f} [{d_mae['low']:+.3f}, {d_mae['high']:+.3f}]"
+            holm_p = versus["pointing_game"].get("p_holm")
+            cells[4] = "" if holm_p is None else f"{holm_p:.3f}"
+            cells[6] = f"{d_f['difference']:+.3f} [{d_f['low']:+.3f}, {d_f['high']:+.3f}]"
+            cells[8] = f"{d_mae['mean']:+.3f} [{d_mae['low']:+.3f}, {d_mae['high']:+.3f}]"
         table.append(cells)
     return format_table(header, table)
 

@@ -152,7 +152,7 @@ def add_holm(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     are. Changes the rows in place and returns them.
     """
     tests = [row["versus_default"]["pointing_game"] for row in rows if "versus_default" in row]
-    adjusted = holm([test["p_value"] for test in tests]) if tests else []
+    adjusted: list[float] = holm([t["p_value"] for t in tests]).tolist() if tests else []
     for test, p in zip(tests, adjusted, strict=True):
         test["p_holm"] = float(p)
     return rows

@@ -28,6 +28,8 @@ The code is split by job: :mod:`~licnn.experiments.localisation.inputs` (setting
 :mod:`~licnn.experiments.localisation.benchmarks`,
 :mod:`~licnn.experiments.localisation.summaries`,
 :mod:`~licnn.experiments.localisation.pointing`,
+:mod:`~licnn.experiments.localisation.subsets` (the pointing game on small boxes and
+off-centre boxes, and its tolerance in image pixels),
 :mod:`~licnn.experiments.localisation.tables` and
 :mod:`~licnn.experiments.localisation.figures`; this module re-exports their public names, and
 :func:`~licnn.tables.format_table`, which lived here.
@@ -73,6 +75,13 @@ from licnn.experiments.localisation.inputs import (
     scale_boxes,
 )
 from licnn.experiments.localisation.pointing import quick_pointing, quick_pointing_table
+from licnn.experiments.localisation.subsets import (
+    box_coverage,
+    pointing_subsets,
+    pointing_subsets_table,
+    subset_label,
+    tolerance_in_image_pixels,
+)
 from licnn.experiments.localisation.summaries import (
     dataset_f_measure,
     paired_f_difference,
@@ -114,6 +123,7 @@ __all__ = [
     "SCORING_VERSION",
     "TOLERANCE",
     "binary_mask",
+    "box_coverage",
     "box_bars",
     "box_table",
     "dataset_f_measure",
@@ -123,6 +133,8 @@ __all__ = [
     "interval",
     "mask_table",
     "paired_f_difference",
+    "pointing_subsets",
+    "pointing_subsets_table",
     "precision_recall_figure",
     "quick_pointing",
     "quick_pointing_table",
@@ -130,6 +142,8 @@ __all__ = [
     "resize_to",
     "sample_records",
     "scale_boxes",
+    "subset_label",
     "summarise_boxes",
     "summarise_masks",
+    "tolerance_in_image_pixels",
 ]

@@ -1,6 +1,8 @@
 """Metrics on plain arrays: localisation scores, map similarity and statistics.
 
 - :mod:`licnn.metrics.localisation`: pointing game, energy in boxes, mask mass, F-measure;
+- :mod:`licnn.metrics.sod`: the salient-object measures (S, E, weighted F, ...) per image
+  and per data set;
 - :mod:`licnn.metrics.similarity`: rank and structural similarity of two maps;
 - :mod:`licnn.metrics.stats`: confidence intervals and paired tests.
 

@@ -14,6 +14,10 @@ al. 2017) and Grad-CAM (Selvaraju et al. 2017), computed by Captum, and the cent
 Pixel methods give a ``3 x H x W`` attribution, reduced to a map by summing the channels
 (signed); Grad-CAM is upsampled bilinearly to the input size.
 
+Two classical detectors from OpenCV contrib, spectral residual and fine-grained saliency
+(:mod:`licnn.methods.classical`), are registered too but kept out of :data:`METHODS`; their
+names are :data:`CLASSICAL_METHODS`.
+
 A new method is a subclass with a name, a label and ``_attribute``, decorated with
 :func:`register`; it is then built by :func:`make_method` like the built-in ones.
 """
@@ -21,6 +25,7 @@ A new method is a subclass with a name, a label and ``_attribute``, decorated wi
 from __future__ import annotations
 
 from licnn.methods.base import AttributionMethod, Target, channels_last_copy
+from licnn.methods.classical import CLASSICAL_METHODS  # registers the two classical methods
 from licnn.methods.registry import (
     METHODS,
     get_method_class,
@@ -32,6 +37,7 @@ from licnn.methods.registry import (
 )
 
 __all__ = [
+    "CLASSICAL_METHODS",
     "METHODS",
     "AttributionMethod",
     "Target",

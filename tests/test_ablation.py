@@ -135,10 +135,11 @@ def test_add_holm_adjusts_over_all_comparisons_and_keeps_raw_p():
     # By hand: the smallest of 12 is multiplied by 12, the largest stays within [raw, 1].
     assert tests[0]["p_holm"] == pytest.approx(0.012)
     assert all(t["p_holm"] >= t["p_value"] for t in tests)
-    table = ablation_table(rows)
+    table = ablation_table(rows, holm_column=True)
     assert "p (Holm)" in table and "0.012" in table
+    assert "p (Holm)" not in ablation_table(rows)  # the default reads as before
 
 
 def test_ablation_table_without_holm_leaves_the_column_blank():
     rows = [_fake_row("default", None), _fake_row("k = 3", 0.02)]
-    assert "p (Holm)" in ablation_table(rows)
+    assert "p (Holm)" in ablation_table(rows, holm_column=True)

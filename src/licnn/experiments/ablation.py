@@ -158,11 +158,12 @@ def add_holm(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return rows
 
 
-def ablation_table(rows: Sequence[Mapping[str, Any]]) -> str:
+def ablation_table(rows: Sequence[Mapping[str, Any]], holm_column: bool = False) -> str:
     """A plain-text table of :func:`run_ablation`'s rows with intervals and paired tests.
 
-    Both the raw McNemar p-value and its Holm adjustment over the table's comparisons are
-    shown (the latter blank for rows made before :func:`add_holm` existed).
+    With ``holm_column``, the Holm adjustment of the McNemar p-value over the table's
+    comparisons is shown beside the raw one (blank for rows made before :func:`add_holm`
+    existed). Off by default so that tables printed before it existed read the same.
     """
     header = [
         "setting",
@@ -202,6 +203,9 @@ def ablation_table(rows: Sequence[Mapping[str, Any]]) -> str:
             cells[6] = f"{d_f['difference']:+.3f} [{d_f['low']:+.3f}, {d_f['high']:+.3f}]"
             cells[8] = f"{d_mae['mean']:+.3f} [{d_mae['low']:+.3f}, {d_mae['high']:+.3f}]"
         table.append(cells)
+    if not holm_column:
+        header = header[:4] + header[5:]
+        table = [cells[:4] + cells[5:] for cells in table]
     return format_table(header, table)
 
 

@@ -136,3 +136,19 @@ def test_smooth_mprt_explains_noisy_copies_with_the_given_explain_func(lite0, tw
     assert abs(scores["mprt"]["gradient"][0]) < 0.3  # gradient maps lose the image (chapter 4)
     with pytest.raises(ValueError, match="unknown checks"):
         sanity.quantus_checks(lite0, two_images[:1], ["gradient"], ("rmprt",), cache=False)
+
+
+def test_a_map_quantus_refuses_is_nan_and_counted_in_the_table():
+    from licnn.experiments.sanity.quantus_checks import _score
+
+    def refuses(**_):
+        raise AssertionError("The elements in the attribution vector are all equal to zero")
+
+    def broken(**_):
+        raise AssertionError("something else")
+
+    assert np.isnan(_score(refuses))
+    with pytest.raises(AssertionError, match="something else"):
+        _score(broken)
+    table = sanity.quantus_table({"mprt": {"grad_cam": np.array([0.1, np.nan, 0.3])}}, {})
+    assert "(2 of 3)" in table

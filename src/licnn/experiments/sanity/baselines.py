@@ -26,9 +26,9 @@ import numpy as np
 from numpy.typing import NDArray
 
 from licnn.experiments.sanity.runner import RandomisationResult
+from licnn.experiments.sanity.summary import finite_interval
 from licnn.methods import label as method_label
 from licnn.metrics.similarity import SIMILARITY_KEYS, compare_maps
-from licnn.metrics.stats import mean_ci
 
 
 def partner_indices(n: int, partners: int, seed: int = 0) -> NDArray[np.int64]:
@@ -70,12 +70,7 @@ def trained_other_image(
 
 
 def _interval(values: NDArray[np.float64], confidence: float = 0.95) -> dict[str, float] | None:
-    finite = np.asarray(values, dtype=np.float64)
-    finite = finite[np.isfinite(finite)]
-    if finite.size == 0:
-        return None
-    ci = mean_ci(finite, confidence=confidence)
-    return {"mean": ci["mean"], "low": ci["low"], "high": ci["high"], "n": int(finite.size)}
+    return finite_interval(values, confidence, with_n=True)
 
 
 #: The columns of :func:`end_point`, in the order the tables show them.
@@ -241,7 +236,10 @@ def seed_table(spread: Mapping[str, Mapping[str, float]]) -> str:
 def quantus_table(
     scores: Mapping[str, Mapping[str, NDArray[np.float64]]], labels: Mapping[str, str]
 ) -> str:
-    """A Markdown table of Quantus checks (``{check: {method: per-image values}}``), mean [95% CI]."""
+    """A Markdown table of Quantus checks (``{check: {method: per-image values}}``), mean [95% CI].
+
+    A cell whose method has images Quantus did not score (NaN) says how many were scored.
+    """
     checks = list(scores)
     methods = list(next(iter(scores.values())))
     lines = [
@@ -249,6 +247,11 @@ def quantus_table(
         "|---" * (len(checks) + 1) + "|",
     ]
     for name in methods:
-        cells = [_cell(_interval(scores[c][name])) for c in checks]
+        cells = []
+        for check in checks:
+            values = np.asarray(scores[check][name], dtype=np.float64)
+            cell = _cell(_interval(values))
+            scored = int(np.isfinite(values).sum())
+            cells.append(cell if scored == values.size else f"{cell} ({scored} of {values.size})")
         lines.append(f"| {method_label(name)} | " + " | ".join(cells) + " |")
     return "\n".join(lines)

@@ -94,6 +94,21 @@ def _smooth_mprt_class() -> type:
     return _SmoothMPRT
 
 
+def _score(metric: Any, **arguments: Any) -> float:
+    """One image's score, or NaN where Quantus refuses the maps.
+
+    Quantus raises an ``AssertionError`` when an explanation is all zeros (for instance
+    Grad-CAM of a randomised model, whose ReLU can leave nothing); such an image has no score,
+    and the tables give how many images were scored.
+    """
+    try:
+        return float(np.ravel(metric(**arguments))[0])
+    except AssertionError as error:
+        if "all equal to zero" in str(error):
+            return float("nan")
+        raise
+
+
 def quantus_checks(
     model: LoadedModel,
     records: Sequence[Record],
@@ -109,7 +124,8 @@ def quantus_checks(
     """``{check: {method: one value per image}}`` of Quantus's checks, for the trained model's top-1.
 
     Each image is scored on its own (a batch of one), so a cached image's values do not
-    depend on the others; the noise of sMPRT is seeded per image from its name.
+    depend on the others; the noise of sMPRT is seeded per image from its name. NaN marks an
+    image Quantus refused to score (an all-zero map, see :func:`_score`).
     """
     from licnn.experiments.sanity.runner import item_name
 
@@ -132,7 +148,8 @@ def quantus_checks(
                     metric.noise_rng = np.random.default_rng(noise_seed)
                     with warnings.catch_warnings():
                         warnings.simplefilter("ignore")
-                        score = metric(
+                        score = _score(
+                            metric,
                             model=model.module,
                             x_batch=x.cpu().numpy(),
                             y_batch=y.cpu().numpy(),
@@ -146,7 +163,7 @@ def quantus_checks(
                             device=str(model.device),
                             batch_size=1,
                         )
-                    values[f"{check}__{name}"] = np.asarray(float(np.ravel(score)[0]))
+                    values[f"{check}__{name}"] = np.asarray(score)
             out.append(values)
         return out
 

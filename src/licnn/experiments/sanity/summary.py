@@ -26,13 +26,18 @@ METRIC_LABELS = {
 # -- summaries ---------------------------------------------------------------------------
 
 
-def _interval(values: NDArray[np.float64], confidence: float) -> dict[str, float] | None:
-    """Mean and bootstrap interval of the finite values; None when there are none."""
+def finite_interval(
+    values: NDArray[np.float64], confidence: float = 0.95, with_n: bool = False
+) -> dict[str, float] | None:
+    """Mean and bootstrap interval (:func:`licnn.metrics.stats.mean_ci`) of the finite values;
+    None when there are none. ``with_n`` adds how many values were finite."""
+    values = np.asarray(values, dtype=np.float64)
     finite = values[np.isfinite(values)]
     if finite.size == 0:
         return None
     ci = mean_ci(finite, confidence=confidence)
-    return {"mean": ci["mean"], "low": ci["low"], "high": ci["high"]}
+    keys = ("mean", "low", "high", "n") if with_n else ("mean", "low", "high")
+    return {k: ci[k] for k in keys}
 
 
 def _per_step(
@@ -44,7 +49,7 @@ def _per_step(
     return {
         name: {
             metric: {
-                step: _interval(table[name][:, s, j], confidence)
+                step: finite_interval(table[name][:, s, j], confidence)
                 for s, step in enumerate(result.steps)
             }
             for j, metric in enumerate(result.metrics)

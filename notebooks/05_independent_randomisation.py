@@ -257,12 +257,12 @@ Markdown(sanity.seed_step_table(seed_summaries, "spearman_abs", part="image_spec
 # convolutions leave, which the centre prior does not model), so it is the stricter of the two.
 #
 # **Other random draws tell the same story.** With three seeds of the re-initialisation on 20
-# of the images, the LICNN saliency map's image-specific part is between -0.05 and +0.06 in
-# every seed's mean for stages 6 to 3, and positive in every seed with the head (0.25 to 0.27),
-# stage 7 (0.11 to 0.17), stage 1 (0.12 to 0.18) or the stem (0.18 to 0.22) random. Stage 2 is
-# the borderline case: 0.09 to 0.12 on these 20 images, 0.07 [-0.02, 0.16] on all 50. The gradient methods'
-# values move by 0.02 or less between seeds; Grad-CAM's, whose randomised maps are often empty,
-# by up to 0.25.
+# of the images, the LICNN saliency map's image-specific part lies between -0.10 and +0.06 in
+# every seed's mean for stages 6 to 3, and is positive in every seed with the head (0.25 to
+# 0.26), stage 7 (0.10 to 0.17), stage 1 (0.12 to 0.18) or the stem (0.18 to 0.22) random.
+# Stage 2 is the borderline case: 0.09 to 0.11 on these 20 images, 0.07 [-0.02, 0.16] on all
+# 50. The gradient methods' values move by 0.03 or less between seeds; Grad-CAM's, whose
+# randomised maps are often empty, by up to 0.25.
 #
 # **Does LICNN pass?** Yes, in the sense of {cite:t}`adebayo2018sanity`: destroying the weights
 # of most parts of the model, one at a time, removes what its maps say about the image, and

@@ -187,9 +187,10 @@ def map_caches(
 
     By default the missing items are batched together in order. With ``aligned``, the batches
     are fixed slices of ``items`` (``items[0:batch_size]``, ...) and a batch with any item
-    missing is computed whole, so every item is computed beside the same companions whether a
-    run is fresh or resumed: for computations whose result depends on the batch (such as a
-    control that pairs each item with the next one of its batch).
+    missing is computed and stored whole (its cached items are replaced), so every item is
+    computed beside the same companions whether a run is fresh or resumed: for computations
+    whose result depends on the batch (such as a control that pairs each item with the next
+    one of its batch).
     """
     items = list(items)
     found: list[dict[str, dict[str, np.ndarray]]] = []
@@ -213,7 +214,9 @@ def map_caches(
             )
         for cache, done, values in zip(caches, found, results, strict=True):
             for item, item_values in zip(chunk, values, strict=True):
-                if item not in done:
+                # An aligned batch is stored whole: an item already held was computed beside
+                # other companions (a shorter run's last batch) and is replaced.
+                if aligned or item not in done:
                     cache.put(item, item_values)
                     done[item] = {k: np.asarray(v) for k, v in item_values.items()}
         bar.update(len(chunk))

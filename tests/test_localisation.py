@@ -16,6 +16,7 @@ from licnn.experiments.localisation import (
     MaskBenchmark,
     binary_mask,
     dataset_f_measure,
+    first_images,
     paired_f_difference,
     resize_input,
     resize_to,
@@ -25,6 +26,7 @@ from licnn.experiments.localisation import (
     summarise_masks,
 )
 from licnn.metrics import localisation as metrics
+from licnn.metrics.sod import aggregate_sod, sod_scores
 from licnn.report.tables import format_table
 
 
@@ -104,16 +106,34 @@ def test_mask_score_map_perfect_and_inverted(tmp_path):
     assert perfect["mae"] == 0.0 and perfect["adaptive_f"] == pytest.approx(1.0)
     inverted = MaskBenchmark.score_map(255.0 - mask, record)
     assert inverted["mae"] == 1.0 and inverted["adaptive_f"] == 0.0
+    # Every salient-object measure is stored, the curves as float32, the F curve left out.
+    expected = sod_scores(mask.astype(float), mask > 0)
+    assert set(perfect) == set(expected) - {"f_curve"}
+    assert perfect["e_curve"].dtype == np.float32 and perfect["e_curve"].shape == (256,)
+    assert perfect["s_measure"] == pytest.approx(expected["s_measure"]) == pytest.approx(1.0)
 
 
-def test_dataset_f_measure_matches_metrics():
+def test_dataset_f_measure_is_the_toolkits_max_f():
+    # Max of the mean per-image F curve (pysodmetrics' convention, aggregate_sod's max_f);
+    # the old F-of-mean-precision-and-recall survives as summarise_masks' max_f_pr.
     rng = np.random.default_rng(1)
     pairs = [(rng.random((12, 10)), rng.random((12, 10)) > 0.6) for _ in range(6)]
-    curves = [metrics.f_measure_curve(m, k) for m, k in pairs]
-    got = dataset_f_measure([c[0] for c in curves], [c[1] for c in curves], n_resamples=200)
-    assert got["max"] == pytest.approx(metrics.dataset_max_f_measure(pairs))
+    scores = [sod_scores(m, k) for m, k in pairs]
+    stacked = {k: np.stack([s[k] for s in scores]) for k in ("precision", "recall")}
+    got = dataset_f_measure(stacked["precision"], stacked["recall"], n_resamples=200)
+    assert got["max"] == pytest.approx(aggregate_sod(scores)["max_f"])
+    assert got["max"] == pytest.approx(np.mean([s["f_curve"] for s in scores], axis=0).max())
     assert got["low"] <= got["max"] <= got["high"] and got["n"] == 6
     assert 0.0 <= got["threshold"] <= 1.0
+    summary = summarise_masks({k: np.stack([s[k] for s in scores]) for k in scores[0]})
+    assert summary["max_f_pr"] == pytest.approx(metrics.dataset_max_f_measure(pairs))
+    assert summary["max_f_pr"] != pytest.approx(got["max"])
+    assert summary["s_measure"]["mean"] == pytest.approx(aggregate_sod(scores)["s_measure"])
+    assert summary["e_measure"]["max"] == pytest.approx(aggregate_sod(scores)["max_e"])
+    assert summary["mean_f_measure"]["mean"] == pytest.approx(aggregate_sod(scores)["mean_f"])
+    first = first_images(stacked, 2)
+    assert first["precision"].shape == (2, 256)
+    np.testing.assert_array_equal(first["recall"], stacked["recall"][:2])
 
 
 def test_paired_f_difference_of_identical_scores_is_zero():

@@ -16,7 +16,9 @@ Pixel methods give a ``3 x H x W`` attribution, reduced to a map by summing the 
 
 Two classical detectors from OpenCV contrib, spectral residual and fine-grained saliency
 (:mod:`licnn.methods.classical`), are registered too but kept out of :data:`METHODS`; their
-names are :data:`CLASSICAL_METHODS`.
+names are :data:`CLASSICAL_METHODS`. So are the class-free top-5 sums of Grad-CAM, Gradient
+and Gradient x Input (:mod:`licnn.methods.top_k_sum`, :data:`TOP_K_METHODS`), the baselines
+aggregated as LICNN's saliency map is.
 
 A new method is a subclass with a name, a label and ``_attribute``, decorated with
 :func:`register`; it is then built by :func:`make_method` like the built-in ones.
@@ -35,10 +37,12 @@ from licnn.methods.registry import (
     registered,
     unregister,
 )
+from licnn.methods.top_k_sum import TOP_K_METHODS  # registers the three top-5 sums
 
 __all__ = [
     "CLASSICAL_METHODS",
     "METHODS",
+    "TOP_K_METHODS",
     "AttributionMethod",
     "Target",
     "channels_last_copy",

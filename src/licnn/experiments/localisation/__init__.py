@@ -28,6 +28,7 @@ The code is split by job: :mod:`~licnn.experiments.localisation.inputs` (setting
 :mod:`~licnn.experiments.localisation.benchmarks`,
 :mod:`~licnn.experiments.localisation.summaries`,
 :mod:`~licnn.experiments.localisation.pointing`,
+:mod:`~licnn.experiments.localisation.paired` (McNemar's test of two methods, Holm-adjusted),
 :mod:`~licnn.experiments.localisation.subsets` (the pointing game on small boxes and
 off-centre boxes, and its tolerance in image pixels),
 :mod:`~licnn.experiments.localisation.tables` and
@@ -74,6 +75,7 @@ from licnn.experiments.localisation.inputs import (
     sample_records,
     scale_boxes,
 )
+from licnn.experiments.localisation.paired import paired_pointing, paired_pointing_table
 from licnn.experiments.localisation.pointing import quick_pointing, quick_pointing_table
 from licnn.experiments.localisation.subsets import (
     box_coverage,
@@ -84,6 +86,7 @@ from licnn.experiments.localisation.subsets import (
 )
 from licnn.experiments.localisation.summaries import (
     dataset_f_measure,
+    first_images,
     paired_f_difference,
     summarise_boxes,
     summarise_masks,
@@ -93,6 +96,8 @@ from licnn.experiments.localisation.tables import (
     box_table,
     interval,
     mask_table,
+    models_mask_table,
+    sod_table,
 )
 from licnn.imaging.images import load_image as load_image
 from licnn.methods import METHODS as METHODS
@@ -129,10 +134,14 @@ __all__ = [
     "dataset_f_measure",
     "describe_subset",
     "draw_boxes",
+    "first_images",
     "format_table",
     "interval",
     "mask_table",
+    "models_mask_table",
     "paired_f_difference",
+    "paired_pointing",
+    "paired_pointing_table",
     "pointing_subsets",
     "pointing_subsets_table",
     "precision_recall_figure",
@@ -141,6 +150,7 @@ __all__ = [
     "resize_input",
     "resize_to",
     "sample_records",
+    "sod_table",
     "scale_boxes",
     "subset_label",
     "summarise_boxes",

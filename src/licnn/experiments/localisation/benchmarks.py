@@ -28,6 +28,7 @@ from licnn.experiments.localisation.inputs import (
 )
 from licnn.imaging.images import load_image
 from licnn.metrics import localisation as metrics
+from licnn.metrics.sod import sod_scores
 
 
 class BoxBenchmark(_Benchmark):
@@ -177,7 +178,7 @@ class MaskBenchmark(_Benchmark):
     kind = "masks"
 
     def scores(self, method: str, config: LICNNConfig | None = None) -> dict[str, np.ndarray]:
-        """Per-image ``precision`` and ``recall`` curves (N x 256), ``adaptive_f`` and ``mae``."""
+        """Per-image scores: the curves (N x 256) and measures of :meth:`score_map`."""
         return self.scores_configs(method, [config])[0]
 
     def scores_configs(
@@ -227,13 +228,16 @@ class MaskBenchmark(_Benchmark):
     def score_map(
         saliency: NDArray[np.float64], record: Record, mask: NDArray[np.bool_] | None = None
     ) -> dict[str, Any]:
-        """Scores of one map, resized (bilinear) to its mask's size (``mask``: already read)."""
+        """Scores of one map, resized (bilinear) to its mask's size (``mask``: already read).
+
+        Every measure of :func:`licnn.metrics.sod.sod_scores`; the curves (``precision``,
+        ``recall``, ``e_curve``, 256 thresholds each) are stored as float32 and the per-image F
+        curve is left out (:func:`licnn.metrics.sod.aggregate_sod` recomputes it).
+        """
         mask = binary_mask(record.mask) if mask is None else mask
         resized = resize_to(saliency, mask.shape)
-        precision, recall, _ = metrics.f_measure_curve(resized, mask)
-        return {
-            "precision": precision.astype(np.float32),
-            "recall": recall.astype(np.float32),
-            "adaptive_f": metrics.adaptive_f_measure(resized, mask),
-            "mae": metrics.mae(resized, mask),
-        }
+        scores = sod_scores(resized, mask)
+        del scores["f_curve"]
+        for curve in ("precision", "recall", "e_curve"):
+            scores[curve] = np.asarray(scores[curve], dtype=np.float32)
+        return scores

@@ -36,8 +36,9 @@ IOU_THRESHOLD = 0.5
 MASK_THRESHOLD = 0.5
 #: How images reach the model in both benchmarks.
 PREPROCESSING = "whole image resized (bilinear) to the input size, no crop"
-#: Bumped whenever the scoring changes, so old cached scores are not re-used.
-SCORING_VERSION = 1
+#: Bumped whenever the scoring changes, so old cached scores are not re-used (2: the masks'
+#: scores hold every salient-object measure of :func:`licnn.metrics.sod.sod_scores`).
+SCORING_VERSION = 2
 
 
 # --- inputs -------------------------------------------------------------------------------

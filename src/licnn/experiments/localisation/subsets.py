@@ -137,18 +137,19 @@ def pointing_subsets(
 def pointing_subsets_table(
     subsets: Mapping[str, Mapping[str, Any]], labels: Mapping[str, str] | None = None
 ) -> str:
-    """A Markdown table of :func:`pointing_subsets`: one row per subset, one column per method.
+    """A Markdown table of :func:`pointing_subsets`: one row per method, one column per subset.
 
-    Each cell is ``rate [low, high]`` (Wilson 95%); ``labels`` renames methods in the header.
+    Each column's header names the subset and its number of images; each cell is
+    ``rate [low, high]`` (Wilson 95%), ``-`` for an empty subset. ``labels`` renames methods.
     """
     labels = labels or {}
     first: Mapping[str, Any] = next(iter(subsets.values()), {"methods": {}})
     methods = list(first["methods"])
-    header = ["images", "n", *(labels.get(m, m) for m in methods)]
+    header = ["method", *(f"{label} (n = {subset['n']})" for label, subset in subsets.items())]
     rows = []
-    for label, subset in subsets.items():
-        cells: list[Any] = [label, subset["n"]]
-        for method in methods:
+    for method in methods:
+        cells: list[Any] = [labels.get(method, method)]
+        for subset in subsets.values():
             s = subset["methods"][method]
             cells.append(
                 "-" if subset["n"] == 0 else f"{s['rate']:.3f} [{s['low']:.3f}, {s['high']:.3f}]"

@@ -60,3 +60,51 @@ def mask_table(summaries: Mapping[str, Mapping[str, Any]]) -> str:
     ]
     header = ["method", "max F-measure", "at threshold", "adaptive F-measure", "MAE"]
     return format_table(header, rows)
+
+
+def sod_table(summaries: Mapping[str, Mapping[str, Any]]) -> str:
+    """The field's other salient-object measures of :func:`summarise_masks`, one row per method.
+
+    Mean F-measure (over the thresholds), S-measure, max E-measure, adaptive E-measure and
+    weighted F-measure, each with its 95% interval where it has one.
+    """
+    rows = []
+    for method, summary in summaries.items():
+        e = summary["e_measure"]
+        rows.append(
+            [
+                method_label(method),
+                interval(summary["mean_f_measure"]),
+                interval(summary["s_measure"]),
+                f"{e['max']:.3f}",
+                interval(summary["adaptive_e_measure"]),
+                interval(summary["weighted_f_measure"]),
+            ]
+        )
+    header = ["method", "mean F", "S-measure", "max E", "adaptive E", "weighted F"]
+    return format_table(header, rows)
+
+
+def models_mask_table(summaries: Mapping[str, Mapping[str, Mapping[str, Any]]]) -> str:
+    """Salient-object measures of the same methods on the same images under several models.
+
+    ``summaries[model][method]`` are :func:`summarise_masks` results; one row per method and
+    model: max F-measure, S-measure and MAE with their 95% intervals.
+    """
+    rows = []
+    methods = dict.fromkeys(m for per_model in summaries.values() for m in per_model)
+    for method in methods:
+        for model, per_model in summaries.items():
+            if method not in per_model:
+                continue
+            s = per_model[method]
+            rows.append(
+                [
+                    method_label(method),
+                    model,
+                    interval(s["f_measure"], "max"),
+                    interval(s["s_measure"]),
+                    interval(s["mae"]),
+                ]
+            )
+    return format_table(["method", "model", "max F-measure", "S-measure", "MAE"], rows)

@@ -14,7 +14,8 @@ the method (or the photographs) favour the centre of the frame. Three reference 
   is left once both maps' share of "centred" is taken out.
 
 :func:`end_point` gathers them for one step of a :class:`RandomisationResult`;
-:func:`end_point_table` shows several results (protocols, seeds) side by side.
+:func:`end_point_table` shows several results (protocols, seeds) side by side;
+:func:`randomised_end_point` runs the end point with its baselines on another model.
 """
 
 from __future__ import annotations
@@ -25,10 +26,13 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from licnn.experiments.sanity.runner import RandomisationResult
+from licnn.data import Record
+from licnn.experiments.sanity.randomise import layer_groups
+from licnn.experiments.sanity.runner import RandomisationResult, original_maps, run_randomisation
 from licnn.experiments.sanity.summary import finite_interval
 from licnn.methods import label as method_label
 from licnn.metrics.similarity import SIMILARITY_KEYS, compare_maps
+from licnn.models import LoadedModel
 
 
 def partner_indices(n: int, partners: int, seed: int = 0) -> NDArray[np.int64]:
@@ -255,3 +259,31 @@ def quantus_table(
             cells.append(cell if scored == values.size else f"{cell} ({scored} of {values.size})")
         lines.append(f"| {method_label(name)} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
+
+
+def randomised_end_point(
+    model: LoadedModel,
+    records: Sequence[Record],
+    methods: Sequence[str],
+    granularity: str = "stage",
+    partners: int = 5,
+    seed: int = 0,
+    ig_steps: int = 16,
+    progress: bool = False,
+) -> dict[str, dict[str, dict[str, float] | None]]:
+    """:func:`end_point` of a cascade run to its end on ``model``, with the trained baselines.
+
+    The sanity check of chapter 4 reduced to what a second model needs: every layer group of
+    ``model`` (:func:`~licnn.experiments.sanity.layer_groups` at ``granularity``) is
+    re-initialised (seed ``seed``), and each method's map is compared with the trained map
+    of the same image, of ``partners`` other images, and with the centre prior. Cached like
+    every randomisation run.
+    """
+    groups = layer_groups(model, granularity)
+    last = groups[-1][0]
+    result = run_randomisation(
+        model, records, "cascading", methods, [last], groups,
+        seed=seed, ig_steps=ig_steps, progress=progress,
+    )  # fmt: skip
+    originals = original_maps(model, records, methods, ig_steps=ig_steps, progress=progress)
+    return end_point(result, last, trained_other_image(originals, result.keys, methods, partners))

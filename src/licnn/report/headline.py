@@ -141,28 +141,65 @@ def _quantitative(r: dict[str, Any]) -> list[Row]:
             ("centre_prior", "centre prior"),
         )
     )
+    has_s = "s_measure" in ps["licnn_saliency"]
+    mask_methods = [
+        ("licnn_saliency", "LICNN saliency"),
+        ("grad_cam", "Grad-CAM"),
+        ("spectral_residual", "spectral residual"),
+        ("centre_prior", "centre prior"),
+    ]
     pascal = "; ".join(
-        f"{label} {_f(ps[m]['f_measure']['max'])} / {_f(ps[m]['mae']['mean'])}"
-        for m, label in (
-            ("licnn_saliency", "LICNN saliency"),
-            ("grad_cam", "Grad-CAM"),
-            ("centre_prior", "centre prior"),
-        )
+        f"{label} {_f(ps[m]['f_measure']['max'])}"
+        + (f" / {_f(ps[m]['s_measure']['mean'])}" if has_s else "")
+        + f" / {_f(ps[m]['mae']['mean'])}"
+        for m, label in mask_methods
+        if m in ps
     )
-    return [
+    rows = [
         (
             "Pointing game (ground-truth class, 15 px tolerance)",
             pointing,
             f"`imagenet-val-1300`, {n_boxes} images, whole image resized",
             _link("08_quantitative_evaluation"),
-        ),
+        )
+    ]
+    small = next(
         (
-            "Salient objects: max F-measure (β² = 0.3) / MAE",
+            (label, subset)
+            for label, subset in r.get("pointing_game_subsets", {}).get("gt", {}).items()
+            if label.startswith("boxes < 25%")
+        ),
+        None,
+    )
+    if small is not None:
+        label, subset = small
+        cells = "; ".join(
+            f"{name} {_f(subset['methods'][m]['rate'])}"
+            for m, name in (
+                ("licnn_attention", "LICNN attention"),
+                ("grad_cam", "Grad-CAM"),
+                ("centre_prior", "centre prior"),
+            )
+        )
+        rows.append(
+            (
+                f"Pointing game (ground-truth class), images with {label}",
+                cells,
+                f"`imagenet-val-1300`, {subset['n']} of {n_boxes} images",
+                _link("08_quantitative_evaluation"),
+            )
+        )
+    rows.append(
+        (
+            "Salient objects: max F-measure (β² = 0.3)"
+            + (" / S-measure" if has_s else "")
+            + " / MAE",
             pascal,
             f"`pascal-s`, {n_masks} images",
             _link("08_quantitative_evaluation"),
-        ),
-    ]
+        )
+    )
+    return rows
 
 
 def _performance(r: dict[str, Any]) -> list[Row]:

@@ -105,3 +105,17 @@ def test_randomised_end_point_is_chapter_4s_end_point(lite0, samples_dir, tmp_pa
     )
     assert point == expected
     assert set(point["grad_cam"]) >= {"own", "trained_other_image", "partial"}
+
+
+def test_paired_pointing_on_a_subset_of_the_images():
+    a = np.array([1, 1, 1, 0, 1, 0], dtype=bool)
+    b = np.array([0, 0, 1, 0, 1, 1], dtype=bool)
+    scores = {"licnn_attention": {"gt": {"hit": a}}, "centre_prior": {"gt": {"hit": b}}}
+    small = np.array([1, 1, 0, 0, 0, 1], dtype=bool)
+    out = paired_pointing(scores, [("licnn_attention", "centre_prior")], ("gt",), images=small)
+    entry = out["licnn_attention_vs_centre_prior_gt"]
+    assert (entry["b"], entry["c"]) == (2, 1)
+    assert entry["difference"] == pytest.approx(2 / 3 - 1 / 3)
+    assert entry["p_holm"] == pytest.approx(entry["p_value"])
+    with pytest.raises(ValueError, match="selects"):
+        paired_pointing(scores, [("licnn_attention", "centre_prior")], ("gt",), images=small[:3])

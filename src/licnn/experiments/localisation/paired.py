@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from licnn.experiments.localisation.tables import ROLE_LABELS
 from licnn.methods import label as method_label
@@ -23,6 +24,7 @@ def paired_pointing(
     box_scores: Mapping[str, Mapping[str, Mapping[str, np.ndarray]]],
     pairs: Sequence[tuple[str, str]],
     roles: Sequence[str] = ("gt", "pred"),
+    images: ArrayLike | None = None,
 ) -> dict[str, dict[str, Any]]:
     """McNemar's test of each pair of methods' pointing-game hits, per class role.
 
@@ -30,13 +32,21 @@ def paired_pointing(
     the same record order). Returns ``{"<first>_vs_<second>_<role>": entry}``, each entry the
     test's fields (``b``, ``c``: images hit only by the first / only by the second;
     ``p_value``) with ``first``, ``second``, ``role``, ``difference`` (first's rate minus
-    second's) and ``p_holm``, the Holm-adjusted p-value over all the entries.
+    second's) and ``p_holm``, the Holm-adjusted p-value over all the entries. ``images``, a
+    boolean array in record order, restricts every test to those images (e.g. the small
+    boxes of :func:`~licnn.experiments.localisation.box_coverage`); the family is then the
+    tests on that subset.
     """
     out: dict[str, dict[str, Any]] = {}
+    chosen = None if images is None else np.asarray(images, dtype=bool).ravel()
     for role in roles:
         for first, second in pairs:
             hits_a = np.asarray(box_scores[first][role]["hit"], dtype=bool)
             hits_b = np.asarray(box_scores[second][role]["hit"], dtype=bool)
+            if chosen is not None:
+                if chosen.shape != hits_a.shape:
+                    raise ValueError(f"images selects {chosen.size} of {hits_a.size} images")
+                hits_a, hits_b = hits_a[chosen], hits_b[chosen]
             out[f"{first}_vs_{second}_{role}"] = {
                 "first": first,
                 "second": second,

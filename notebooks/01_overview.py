@@ -35,25 +35,25 @@
 model_name = "efficientnet-lite0"
 gallery = ["n02110341_dalmatian.JPEG", "n01534433_junco.JPEG"]
 accuracy_limit = 16
+device = "auto"
 results_dir = None
 
 # %%
-import torch
-
-from licnn.attention import LICNN
+from licnn import LICNN, load_model
 from licnn.data import load_dataset
-from licnn.evaluate import evaluate
-from licnn.images import load_image
-from licnn.models import load_model
-from licnn.plots import show_maps
+from licnn.experiments.evaluate import evaluate
+from licnn.models import crop_batch
 from licnn.report import print_provenance, save_results
+from licnn.report.plots import show_maps
 
-model = load_model(model_name)
-record = print_provenance(
-    model,
-    ["imagenet-samples-1000", "imagenet-val-1300"],
-    params={"model_name": model_name, "gallery": gallery, "accuracy_limit": accuracy_limit},
-)
+model = load_model(model_name, device=device)
+params = {
+    "model_name": model_name,
+    "gallery": gallery,
+    "accuracy_limit": accuracy_limit,
+    "device": device,
+}
+record = print_provenance(model, ["imagenet-samples-1000", "imagenet-val-1300"], params=params)
 
 # %% [markdown]
 # ## The model
@@ -104,9 +104,8 @@ for name in ["imagenet-val-1300", "imagenet-samples-1000"]:
 # %%
 samples = load_dataset("imagenet-samples-1000")
 by_file = {r.path.name: r for r in samples}
-crops = [model.crop(load_image(by_file[f].path)) for f in gallery]
-x = torch.stack([model.normalise(c) for c in crops])
-result = LICNN(model).explain(x, top_k=5)
+crops, x = crop_batch(model, [by_file[f].path for f in gallery])
+result = LICNN(model).explain(x, top_k=5).cpu()
 images, maps, titles = [], [], []
 for i, crop in enumerate(crops):
     top1 = model.class_names[int(result.classes[i, 0])]

@@ -48,27 +48,28 @@ top_fraction = 0.1
 # Text-versus-code settings, shown on these images (imagenet-samples-1000).
 config_images = ["n02110341_dalmatian.JPEG"]
 n_config = 2
+device = "auto"
 results_dir = None
 
 # %%
-import numpy as np
 import torch
 from IPython.display import display
 
-from licnn import reference
-from licnn.attention import LICNN
-from licnn.config import LICNNConfig
-from licnn.data import iter_images, load_dataset
-from licnn.figures import cropped_mask, trace_figure
-from licnn.metrics import centre_prior, mass_in_mask, top_mass_share
-from licnn.models import load_model
-from licnn.plots import bar_with_ci, plot_curves, show_maps
+from licnn import LICNN, LICNNConfig, load_model
+from licnn.core import reference
+from licnn.data import load_dataset
+from licnn.experiments import map_focus
+from licnn.metrics import centre_prior, mass_in_mask
+from licnn.metrics.similarity import spearman_signed
+from licnn.metrics.stats import mean_ci
+from licnn.models import crop_batch
 from licnn.report import print_provenance, save_results
-from licnn.similarity import spearman_signed
-from licnn.stats import mean_ci
+from licnn.report.figures import cropped_mask, trace_figure
+from licnn.report.plots import bar_with_ci, plot_curves, show_maps
+from licnn.report.tables import interval_text
 
 torch.manual_seed(0)
-model = load_model(model_name)
+model = load_model(model_name, device=device)
 samples = {r.key: r for r in load_dataset("imagenet-samples-1000")}
 pascal = {r.key: r for r in load_dataset("pascal-s")}
 params = {
@@ -81,29 +82,14 @@ params = {
     "top_fraction": top_fraction,
     "config_images": config_images,
     "n_config": n_config,
+    "device": device,
 }
 record = print_provenance(
     model, dataset=["imagenet-samples-1000", "imagenet-val-1300", "pascal-s"], params=params
 )
 default = LICNNConfig()
 name = model.name
-
-
-def crop_and_tensor(rec):
-    """The 224 x 224 crop the maps refer to, and the normalised tensor the model sees."""
-    ((_, image),) = list(iter_images([rec]))
-    crop = model.crop(image)
-    return crop, model.normalise(crop)
-
-
-def label(index: int) -> str:
-    return model.class_names[index]
-
-
-def ci_text(summary: dict) -> str:
-    """'mean [low, high]' of a licnn.stats.mean_ci summary."""
-    return f"{summary['mean']:.3f} [{summary['low']:.3f}, {summary['high']:.3f}]"
-
+names = model.class_names
 
 # %% [markdown]
 # ## One attention map, one step at a time
@@ -115,16 +101,17 @@ def ci_text(summary: dict) -> str:
 # that defines the network names the module `_swish`, although it is a ReLU6.)
 #
 # The example is the seed's Dalmatian. The step-by-step implementation
-# (`licnn.reference.trace`) back-propagates the class score of the predicted class and keeps
-# everything it computes along the way.
+# (`licnn.core.reference.trace`) back-propagates the class score of the predicted class and
+# keeps everything it computes along the way.
 
 # %%
-crop, x = crop_and_tensor(samples[example_image])
+(crop,), batch = crop_batch(model, [samples[example_image].path])
+x = batch[0]
 classes, probs = reference.top_classes(model, x, k=5)
 trace = reference.trace(model, x, classes[0], default)
 keep = [1.0 if m is None else float(m.float().mean()) for m in trace.masks]
 print(
-    f"{len(model.gate_points)} gate points; predicted class: {label(classes[0])} "
+    f"{len(model.gate_points)} gate points; predicted class: {names[classes[0]]} "
     f"(softmax {probs[0]:.3f})"
 )
 flat_last = bool(trace.max_c[-1].max() == trace.max_c[-1].min())
@@ -161,7 +148,7 @@ trace_figure(
     shown_gates,
     row_titles=rows,
     suptitle=(
-        f"LICNN steps for '{label(classes[0])}', {name}, 1 image "
+        f"LICNN steps for '{names[classes[0]]}', {name}, 1 image "
         f"(imagenet-samples-1000), a={default.a}, b={default.b}, k={default.k}, softmax"
     ),
 )
@@ -189,7 +176,7 @@ plot_curves(
     {"kept share": (keep, keep, keep)},
     ylabel="share of locations kept",
     xlabel="gate point",
-    title=f"Suppression-mask keep share per gate point, '{label(classes[0])}', {name}, 1 image",
+    title=f"Suppression-mask keep share per gate point, '{names[classes[0]]}', {name}, 1 image",
     ylim=(0, 1),
     figsize=(9, 3.5),
 )
@@ -198,15 +185,15 @@ plot_curves(
 # Summing the resized, normalised Sum-C maps of all 33 gate points gives the attention map
 # for the class. Doing the same for each of the five most probable classes and adding the
 # five maps gives the saliency map, for which the network is told no class. The fast,
-# batched implementation (`licnn.attention.LICNN`) is used from here on; the test suite
+# batched implementation (`licnn.LICNN`) is used from here on; the test suite
 # checks that it agrees with the step-by-step one to within $10^{-5}$.
 
 # %%
 licnn = LICNN(model, default)
-result = licnn.explain(x[None], top_k=5)
+result = licnn.explain(batch, top_k=5).cpu()
 maps = [*result.attention[0], result.saliency[0]]
 titles = [
-    f"{label(c)} ({p:.3f})"
+    f"{names[c]} ({p:.3f})"
     for c, p in zip(result.classes[0].tolist(), result.probabilities[0].tolist(), strict=True)
 ] + ["saliency (sum of 5)"]
 print("top-5:", ", ".join(titles[:5]))
@@ -231,15 +218,15 @@ show_maps(
 # followed by its top-5 saliency map; the title names the top-1 class.
 
 # %%
-gallery = [crop_and_tensor(samples[key]) for key in gallery_images]
-gallery_result = licnn.explain(torch.stack([t for _, t in gallery]), top_k=5)
+gallery_crops, gallery_x = crop_batch(model, [samples[key].path for key in gallery_images])
+gallery_result = licnn.explain(gallery_x, top_k=5).cpu()
 panels, images, titles = [], [], []
-for (crop_g, _), sal, top in zip(
-    gallery, gallery_result.saliency, gallery_result.classes[:, 0].tolist(), strict=True
+for crop_g, sal, top in zip(
+    gallery_crops, gallery_result.saliency, gallery_result.classes[:, 0].tolist(), strict=True
 ):
     panels += [None, sal]
     images += [crop_g, crop_g]
-    titles += [f"top-1: {label(top)}", "saliency (top-5)"]
+    titles += [f"top-1: {names[top]}", "saliency (top-5)"]
 print("gallery:", ", ".join(gallery_images))
 show_maps(
     images,
@@ -274,8 +261,8 @@ show_maps(
 
 
 # %%
-people = [crop_and_tensor(pascal[key]) for key in people_images]
-people_result = licnn.explain(torch.stack([t for _, t in people]), top_k=5)
+people_crops, people_x = crop_batch(model, [pascal[key].path for key in people_images])
+people_result = licnn.explain(people_x, top_k=5).cpu()
 person_masks = [cropped_mask(pascal[key].mask, model.crop) for key in people_images]
 prior = centre_prior((model.input_size, model.input_size))
 people_rows = []
@@ -288,7 +275,7 @@ for key, mask, sal, top in zip(
             "mask_area": float(mask.mean()),
             "licnn_mass_on_mask": mass_in_mask(sal, mask),
             "centre_prior_mass_on_mask": mass_in_mask(prior, mask),
-            "top5": [label(c) for c in top.tolist()],
+            "top5": [names[c] for c in top.tolist()],
         }
     )
 print(f"{'image':>7} {'mask area':>9} {'LICNN on mask':>13} {'centre prior':>12}  top-5 classes")
@@ -300,8 +287,8 @@ for row in people_rows:
 
 # %%
 panels, images, titles = [], [], []
-for (crop_p, _), sal, mask, key in zip(
-    people, people_result.saliency, person_masks, people_images, strict=True
+for crop_p, sal, mask, key in zip(
+    people_crops, people_result.saliency, person_masks, people_images, strict=True
 ):
     panels += [None, sal, mask.astype(float)]
     images += [crop_p] * 3
@@ -353,17 +340,16 @@ show_maps(
 
 # %%
 licnn_logit = LICNN(model, default.replace(score="logit"))
-score_crops = [crop_and_tensor(samples[key]) for key in score_images]
-score_x = torch.stack([t for _, t in score_crops])
+score_crops, score_x = crop_batch(model, [samples[key].path for key in score_images])
 by_score = {
-    "softmax": licnn.explain(score_x, top_k=5),
-    "logit": licnn_logit.explain(score_x, top_k=5),
+    "softmax": licnn.explain(score_x, top_k=5).cpu(),
+    "logit": licnn_logit.explain(score_x, top_k=5).cpu(),
 }
-for n, (crop_s, _) in enumerate(score_crops):
+for n, crop_s in enumerate(score_crops):
     maps, titles = [], []
     for score, res in by_score.items():
         maps += list(res.attention[n])
-        titles += [f"{score}: {label(c)}" for c in res.classes[n].tolist()]
+        titles += [f"{score}: {names[c]}" for c in res.classes[n].tolist()]
     display(
         show_maps(
             crop_s,
@@ -396,51 +382,24 @@ for n, (crop_s, _) in enumerate(score_crops):
 
 # %%
 val = load_dataset("imagenet-val-1300", limit=n_concentration)
-val_pairs = list(iter_images(val))
-val_x = torch.stack([model.preprocess(image) for _, image in val_pairs])
+_, val_x = crop_batch(model, [r.path for r in val])
 val_results = {
-    "softmax": licnn.explain(val_x, top_k=5),
-    "logit": licnn_logit.explain(val_x, top_k=5),
+    "softmax": licnn.explain(val_x, top_k=5).cpu(),
+    "logit": licnn_logit.explain(val_x, top_k=5).cpu(),
 }
-measures = {}
-for score, res in val_results.items():
-    measures[score] = {
-        "top-1 attention": [top_mass_share(m, top_fraction) for m in res.attention[:, 0]],
-        "top-5 attention (mean)": [
-            float(np.mean([top_mass_share(m, top_fraction) for m in maps]))
-            for maps in res.attention
-        ],
-        "saliency": [top_mass_share(m, top_fraction) for m in res.saliency],
-        "top-5 similarity to top-1": [
-            float(np.mean([spearman_signed(maps[0], maps[k]) for k in range(1, 5)]))
-            for maps in res.attention
-        ],
-    }
+measures = {
+    score: map_focus.focus_measures(res, top_fraction) for score, res in val_results.items()
+}
+summary = map_focus.paired_summary(measures, "softmax", "logit")
 # How alike the two choices' maps are, class by class (both use the top-5 by probability).
 agreement = mean_ci(
-    [
-        spearman_signed(a, b)
-        for a, b in zip(
-            val_results["softmax"].attention.flatten(0, 1),
-            val_results["logit"].attention.flatten(0, 1),
-            strict=True,
-        )
-    ]
+    map_focus.pairwise_spearman(val_results["softmax"].attention, val_results["logit"].attention)
 )
-summary = {
-    score: {key: mean_ci(values) for key, values in per.items()} for score, per in measures.items()
-}
-summary["logit - softmax"] = {
-    key: mean_ci(np.subtract(measures["logit"][key], measures["softmax"][key]))
-    for key in measures["softmax"]
-}
-print(f"{'measure':<26}" + "".join(f"{s:>26}" for s in summary))
-for key in measures["softmax"]:
-    print(f"{key:<26}" + "".join(f"{ci_text(summary[s][key]):>26}" for s in summary))
-print(f"n = {len(val_pairs)} images")
+print(map_focus.format_summary(summary))
+print(f"n = {len(val_x)} images")
 print(
     "Spearman between the softmax and the logit map of the same class (all top-5 maps): "
-    + ci_text(agreement)
+    + interval_text(agreement)
 )
 
 # %%
@@ -453,7 +412,7 @@ bar_with_ci(
     },
     ylabel=f"share of positive mass in top {top_fraction:.0%} of pixels",
     title=(
-        f"Map concentration, softmax vs logit, {name},\n{len(val_pairs)} imagenet-val-1300 "
+        f"Map concentration, softmax vs logit, {name},\n{len(val_x)} imagenet-val-1300 "
         "images, top-5, mean and 95% bootstrap CI"
     ),
 )
@@ -498,11 +457,10 @@ variants = {
     "nearest resize": default.replace(resize="nearest"),
     "seed code (all 3)": LICNNConfig.seed_code(),
 }
-config_crops = [crop_and_tensor(samples[key]) for key in config_images]
-config_x = torch.stack([t for _, t in config_crops])
-config_maps = {v: LICNN(model, cfg).saliency(config_x) for v, cfg in variants.items()}
+config_crops, config_x = crop_batch(model, [samples[key].path for key in config_images])
+config_maps = {v: LICNN(model, cfg).saliency(config_x).cpu() for v, cfg in variants.items()}
 panels, images, titles = [], [], []
-for n, (crop_c, _) in enumerate(config_crops):
+for n, crop_c in enumerate(config_crops):
     for v, sal in config_maps.items():
         panels.append(sal[n])
         images.append(crop_c)
@@ -525,19 +483,12 @@ variant_saliency = {
     v: (
         val_results["softmax"].saliency[:n_config]
         if v == "seed text"
-        else LICNN(model, cfg).saliency(subset)
+        else LICNN(model, cfg).saliency(subset).cpu()
     )
     for v, cfg in variants.items()
 }
-config_summary = {}
-print(f"{'variant':<22}{'Spearman with text':>28}{'concentration':>28}")
-for v, sal in variant_saliency.items():
-    rho = mean_ci(
-        [spearman_signed(a, b) for a, b in zip(sal, variant_saliency["seed text"], strict=True)]
-    )
-    conc = mean_ci([top_mass_share(m, top_fraction) for m in sal])
-    config_summary[v] = {"spearman_with_text": rho, "concentration": conc}
-    print(f"{v:<22}{ci_text(rho):>28}{ci_text(conc):>28}")
+config_summary = map_focus.variant_summary(variant_saliency, "seed text", top_fraction)
+print(map_focus.format_variants(config_summary, "Spearman with text"))
 print(f"n = {len(subset)} imagenet-val-1300 images")
 
 # %% [markdown]
@@ -566,13 +517,13 @@ save_results(
         "gate_points": len(model.gate_points),
         "example": {
             "image": example_image,
-            "predicted": label(classes[0]),
+            "predicted": names[classes[0]],
             "probability": probs[0],
             "keep_share_per_gate_point": keep,
         },
         "people": people_rows,
         "softmax_vs_logit": {
-            "n_images": len(val_pairs),
+            "n_images": len(val_x),
             "top_fraction": top_fraction,
             "spearman_softmax_vs_logit_same_class": agreement,
             **summary,

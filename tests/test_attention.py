@@ -7,7 +7,7 @@ import torch
 from PIL import Image
 
 from licnn.core import reference
-from licnn.core.attention import LICNN
+from licnn.core.attention import LICNN, LICNNResult
 from licnn.core.config import LICNNConfig
 from licnn.core.gates import GateHooks, hooks_on
 from licnn.models import load_model
@@ -156,3 +156,25 @@ def test_explain_configs_equals_separate_calls(lite0, samples_dir):
 def test_explain_configs_needs_a_configuration(lite0, samples_dir):
     with pytest.raises(ValueError, match="at least one"):
         LICNN(lite0).explain_configs(_batch(lite0, samples_dir, 1), [])
+
+
+def test_result_cpu_keeps_every_field_in_its_place():
+    """``LICNNResult.cpu()`` hands back each tensor as it was (on the CPU), none swapped."""
+    attention = torch.arange(2 * 3 * 4 * 4, dtype=torch.float32).reshape(2, 3, 4, 4)
+    classes = torch.tensor([[5, 1, 7], [2, 9, 0]])
+    probabilities = torch.tensor([[0.5, 0.3, 0.1], [0.6, 0.2, 0.1]])
+    logits = torch.randn(2, 10)
+    moved = LICNNResult(attention, classes, probabilities, logits).cpu()
+    for name, expected in [
+        ("attention", attention),
+        ("classes", classes),
+        ("probabilities", probabilities),
+        ("logits", logits),
+    ]:
+        value = getattr(moved, name)
+        assert value.device.type == "cpu"
+        assert torch.equal(value, expected), name
+    # the saliency map is still the normalised sum of the three attention maps
+    total = attention.sum(dim=1)
+    expected = total / total.flatten(1).norm(dim=1)[:, None, None]
+    torch.testing.assert_close(moved.saliency, expected)

@@ -45,6 +45,12 @@ class LICNNResult:
         """Sum of the K attention maps, L2-normalised (N x H x W)."""
         return l2_normalise(self.attention.sum(dim=1))
 
+    def cpu(self) -> LICNNResult:
+        """The same result with every tensor on the CPU (for numpy, plots and metrics)."""
+        return LICNNResult(
+            self.attention.cpu(), self.classes.cpu(), self.probabilities.cpu(), self.logits.cpu()
+        )
+
 
 class _StopForward(Exception):
     """Raised by a hook after the last gate point: the rest of the network is not needed."""

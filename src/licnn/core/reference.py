@@ -148,7 +148,7 @@ def trace(
 
     # Step 7: Sum-C maps (normalised per layer), resized to the input size, summed, normalised.
     h, w = image.shape[-2:]
-    total = torch.zeros(h, w, dtype=image.dtype)
+    total = torch.zeros(h, w, dtype=image.dtype, device=image.device)
     for s in result.sum_c:
         layer = _norm(s) if cfg.layer_norm else s
         if layer.shape != (h, w):

@@ -8,4 +8,5 @@
 - :mod:`licnn.experiments.background`: how much of a map falls on the background;
 - :mod:`licnn.experiments.blur`: the seed's blur experiment and its variants;
 - :mod:`licnn.experiments.class_specificity`: how much a map changes with the class asked for.
+- :mod:`licnn.experiments.map_focus`: how concentrated maps are, and how alike across classes.
 """

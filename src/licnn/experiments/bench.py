@@ -12,10 +12,10 @@ import ctypes
 import platform
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
-from typing import cast
+from typing import Any, cast
 
 import torch
 
@@ -278,3 +278,25 @@ def scaling_exponent(sizes: list[float], seconds: list[float]) -> float:
         raise ValueError("need at least two sizes to estimate a scaling exponent")
     slope, _ = np.polyfit(np.log(sizes), np.log(seconds), 1)
     return float(slope)
+
+
+def sweep_exponents(
+    sweeps: Mapping[str, Sequence[Mapping[str, Any]]],
+    size_key: str,
+    seconds_key: str,
+    power: float = 1.0,
+) -> dict[str, float]:
+    """:func:`scaling_exponent` of each sweep of :func:`bench_sweep` that has two rows or more.
+
+    The size of a row is ``row[size_key] ** power`` (``"image_size"`` with ``power=2`` counts
+    pixels), its time ``row[seconds_key]`` (``"fast_s"`` per image, ``"total_s"`` in all).
+    A sweep of one row has no slope and is left out.
+    """
+    return {
+        name: scaling_exponent(
+            [float(row[size_key]) ** power for row in sweep],
+            [float(row[seconds_key]) for row in sweep],
+        )
+        for name, sweep in sweeps.items()
+        if len(sweep) > 1
+    }

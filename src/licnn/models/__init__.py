@@ -1,9 +1,11 @@
 """The classifiers LICNN explains: load one by name or wrap any ReLU-family ``nn.Module``.
 
-The code lives in :mod:`licnn.models.loading`; this package re-exports its public names
+The code lives in :mod:`licnn.models.loading` and :mod:`licnn.models.inputs` (the crops and
+batch a model sees, :func:`crop_batch`); this package re-exports their public names
 (``from licnn.models import load_model`` is the public path).
 """
 
+from licnn.models.inputs import crop_batch
 from licnn.models.loading import (
     DEFAULT_MODEL,
     IMAGENET_MEAN,
@@ -42,6 +44,7 @@ __all__ = [
     "VGG16_URL",
     "WeightsError",
     "check_gateable",
+    "crop_batch",
     "find_gate_points",
     "imagenet_class_names",
     "load_model",

@@ -3,7 +3,8 @@
 Here (layer on top of the experiments): :mod:`licnn.report.records` (provenance records
 and stable result files, re-exported here: ``from licnn.report import save_results``),
 :mod:`licnn.report.tables`, :mod:`licnn.report.headline`, :mod:`licnn.report.claims`,
-:mod:`licnn.report.plots`, :mod:`licnn.report.figures` and :mod:`licnn.report.blur_figures`.
+:mod:`licnn.report.plots`, :mod:`licnn.report.figures`, :mod:`licnn.report.blur_figures`
+and :mod:`licnn.report.bench_figures`.
 """
 
 from licnn.report.records import (

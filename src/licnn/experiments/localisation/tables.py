@@ -10,14 +10,14 @@ from licnn.methods import label as method_label
 from licnn.methods import (
     registered,
 )
-from licnn.tables import format_table
+from licnn.tables import format_table, interval_text
 
 # --- tables and figures -------------------------------------------------------------------
 
 
 def interval(summary: Mapping[str, float], value: str = "mean") -> str:
     """``0.512 [0.470, 0.553]`` from a summary with ``value``, ``low`` and ``high``."""
-    return f"{summary[value]:.3f} [{summary['low']:.3f}, {summary['high']:.3f}]"
+    return interval_text(summary, value)
 
 
 ROLE_LABELS = {"gt": "ground truth", "pred": "predicted top-1"}

@@ -66,10 +66,13 @@ limit = 4
 example_key = "n01531178_goldfinch.JPEG"
 settings_check_images = 4
 batch_size = 8
+device = "auto"
 results_dir = None
 
 # %%
-from licnn.blur_experiment import (
+from licnn import LICNNConfig, load_model
+from licnn.data import load_dataset
+from licnn.experiments.blur.protocol import (
     describe_changes,
     format_table,
     load_adversarial,
@@ -78,13 +81,10 @@ from licnn.blur_experiment import (
     pool,
     run_blur_experiment,
 )
-from licnn.blur_figures import accuracy_figure, share_histogram, variant_figure
-from licnn.config import LICNNConfig
-from licnn.data import load_dataset
-from licnn.models import load_model
 from licnn.report import print_provenance, save_results
+from licnn.report.blur_figures import accuracy_figure, share_histogram, variant_figure
 
-model = load_model(model_name)
+model = load_model(model_name, device=device)
 natural = [load_dataset(name, limit=limit) for name in natural_sets]
 adversarial, is_proxy = load_adversarial(limit=limit)
 adversarial_label = "ImageNet-A proxy" if is_proxy else "ImageNet-A"
@@ -95,6 +95,7 @@ params = {
     "example_key": example_key,
     "settings_check_images": settings_check_images,
     "batch_size": batch_size,
+    "device": device,
 }
 record = print_provenance(model, [*natural_sets, adversarial.name], params)
 
@@ -126,10 +127,11 @@ variant_figure(
 # ## Running the experiment
 #
 # Each image's saliency map, mask and the logits of its eight variants are stored on disk
-# as they are computed (`licnn.blur_experiment.run_blur_experiment`), so an interrupted
-# run resumes where it stopped and the next notebook, on background influence, reads the
-# same results back without computing anything. The ImageNet-A proxy's images are among the
-# natural ones, so their results are read from the same entries; only the scoring differs.
+# as they are computed (`licnn.experiments.blur.protocol.run_blur_experiment`), so an
+# interrupted run resumes where it stopped and the next notebook, on background influence,
+# reads the same results back without computing anything. The ImageNet-A proxy's images are
+# among the natural ones, so their results are read from the same entries; only the scoring
+# differs.
 
 # %%
 runs = {d.name: run_blur_experiment(model, d, batch_size=batch_size) for d in natural}

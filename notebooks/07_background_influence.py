@@ -38,8 +38,8 @@
 # > the wrong class was found in the background: **kind 1**. Otherwise its evidence
 # > overlaps the salient object: **kind 2**.
 #
-# (`licnn.background.background_kind`; the share outside is
-# `licnn.background.outside_share`.) The rule is our operationalisation, not the seed's: the
+# (`licnn.experiments.background.background_kind`; the share outside is
+# `licnn.experiments.background.outside_share`.) The rule is our operationalisation, not the seed's: the
 # seed sorted by looking. It has a weakness worth stating in advance: the salient mask is
 # made from the top-5 saliency map, which includes the wrong top-1 class's own map, so a
 # wrong class with strong evidence tends to pull the mask over its evidence. Kind 1 is
@@ -71,13 +71,16 @@ other_radius = 5
 criterion_k = 1  # the book uses 5 (see the text); top-1 finds a rescue among the first images
 threshold = 0.5
 examples_per_set = 6
+device = "auto"
 results_dir = None
 
 # %%
 import numpy as np
 from IPython.display import display
 
-from licnn.background import (
+from licnn import load_model
+from licnn.data import load_dataset
+from licnn.experiments.background import (
     KINDS,
     analyse_influence,
     influence_record,
@@ -85,13 +88,11 @@ from licnn.background import (
     pick_examples,
     rescue_counts,
 )
-from licnn.blur_experiment import load_adversarial, pool, run_blur_experiment
-from licnn.blur_figures import influence_figure, share_histogram
-from licnn.data import load_dataset
-from licnn.models import load_model
+from licnn.experiments.blur.protocol import load_adversarial, pool, run_blur_experiment
 from licnn.report import print_provenance, save_results
+from licnn.report.blur_figures import influence_figure, share_histogram
 
-model = load_model(model_name)
+model = load_model(model_name, device=device)
 natural = [load_dataset(name, limit=limit) for name in natural_sets]
 adversarial, is_proxy = load_adversarial(limit=limit)
 adversarial_label = "ImageNet-A proxy" if is_proxy else "ImageNet-A"
@@ -105,6 +106,7 @@ params = {
     "criterion_k": criterion_k,
     "threshold": threshold,
     "examples_per_set": examples_per_set,
+    "device": device,
 }
 record = print_provenance(model, [*natural_sets, adversarial.name], params)
 

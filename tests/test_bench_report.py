@@ -41,6 +41,7 @@ def test_sweep_exponents_by_hand() -> None:
 
 def test_device_label() -> None:
     assert bench_figures.device_label(_row()) == "CPU (2 threads)"
+    assert bench_figures.device_label(_row(threads=1)) == "CPU (1 thread)"
     assert bench_figures.device_label(_row(device="NVIDIA H200")) == "NVIDIA H200"
 
 

@@ -40,7 +40,8 @@ BENCH_HEADER = (
 def device_label(row: Row) -> str:
     """``CPU (2 threads)`` for a CPU run, else the device's name as the row records it."""
     if row["device"] == "cpu":
-        return f"CPU ({row['threads']} threads)"
+        threads = int(row["threads"])
+        return f"CPU ({threads} thread{'' if threads == 1 else 's'})"
     return str(row["device"])
 
 

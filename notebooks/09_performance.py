@@ -22,16 +22,16 @@
 # grows with the batch size, the image size and the number of images.
 #
 # Three implementations of the same top-5 saliency map are timed on the same images in one
-# run (`licnn.bench.run_bench`, also the command `licnn bench`):
+# run (`licnn.experiments.bench.run_bench`, also the command `licnn bench`):
 #
-# - **reference** (`licnn.reference`): one image and one class at a time, the steps written
-#   out as the specification lists them; like the seed author's code it runs a full
+# - **reference** (`licnn.core.reference`): one image and one class at a time, the steps
+#   written out as the specification lists them; like the seed author's code it runs a full
 #   `backward()` with parameter gradients for each class. It is the oracle the fast path is
 #   tested against, and the largest difference between the two maps is reported.
-# - **fast** (`licnn.attention.LICNN`): batched; one forward pass kept for autograd, one
-#   backward per class slot that stops at the activations (no parameter gradients), the
-#   inhibition of all Max-C maps of one size at once, and one gated forward pass for all
-#   (image, class) pairs that stops after the last gate point.
+# - **fast** (`licnn.LICNN`): batched; one forward pass kept for autograd, one backward per
+#   class slot that stops at the activations (no parameter gradients), the inhibition of
+#   all Max-C maps of one size at once, and one gated forward pass for all (image, class)
+#   pairs that stops after the last gate point.
 # - **floor**: the passes any implementation has to make (a forward, five activation-gradient
 #   backward passes and five plain forward passes) with none of the LICNN work in between.
 #   The ratio fast / floor says what the lateral inhibition and the gating add.
@@ -52,6 +52,7 @@ image_counts = {"efficientnet-lite0": [1, 2], "vgg16-random": []}
 batch_size = 8
 top_k = 5
 repeats = 1
+device = "auto"
 results_dir = None
 
 # %%
@@ -60,16 +61,14 @@ import os
 import torch
 from IPython.display import Markdown
 
-from licnn import bench
+from licnn import load_model
 from licnn.data import load_dataset
-from licnn.images import load_image
-from licnn.localisation import format_table
-from licnn.models import load_model
-from licnn.plots import plot_curves
-from licnn.report import print_provenance, save_results
+from licnn.experiments import bench
+from licnn.imaging.images import load_image
+from licnn.report import bench_figures, print_provenance, save_results
 
 torch.manual_seed(0)
-loaded = {name: load_model(name) for name in models}
+loaded = {name: load_model(name, device=device) for name in models}
 largest = max([*n_images.values(), *sweep_images.values(), *sum(image_counts.values(), [])])
 samples = load_dataset("imagenet-samples-1000", limit=largest)
 images = [load_image(r.path) for r in samples]
@@ -82,6 +81,7 @@ params = {
     "batch_size": batch_size,
     "top_k": top_k,
     "repeats": repeats,
+    "device": device,
 }
 params["models"] = {name: model.describe() for name, model in loaded.items()}
 record = print_provenance(dataset="imagenet-samples-1000", params=params)
@@ -106,37 +106,13 @@ for name, model in loaded.items():
     main[name] = bench.run_bench(
         model, x, f"{len(x)} images", batch_size=batch_size, top_k=top_k, repeats=repeats
     ).as_dict()
-rows = [
-    [
-        name,
-        r["n_images"],
-        f"{r['reference_s']:.3f}",
-        f"{r['fast_s']:.3f}",
-        f"{r['floor_s']:.3f}",
-        f"{r['speedup']:.1f}x",
-        f"{r['floor_ratio']:.2f}",
-        f"{r['max_abs_diff']:.1e}",
-        ", ".join(f"{k} {v:.0f}" for k, v in r["peak_memory_mb"].items()),
-    ]
-    for name, r in main.items()
-]
-header = [
-    "model",
-    "images",
-    "reference s/image",
-    "fast s/image",
-    "floor s/image",
-    "speedup",
-    "fast / floor",
-    "max |diff|",
-    "peak memory (MB)",
-]
+table = bench_figures.bench_table(main)
 
 # %%
 # NBVAL_IGNORE_OUTPUT
 print(f"torch threads: {torch.get_num_threads()}, CUDA available: {torch.cuda.is_available()}")
 print("load average (1, 5, 15 min) before the runs: " + ", ".join(f"{v:.2f}" for v in load_before))
-Markdown(format_table(header, rows))
+Markdown(table)
 
 # %% [markdown]
 # The seed's author reported no timings, but a reference point was measured earlier on this
@@ -163,19 +139,7 @@ by_batch = {
     for name in models
     if batch_sizes[name]
 }
-figures = []
-for name, sweep in by_batch.items():
-    fast = [r["fast_s"] for r in sweep]
-    floor = [r["floor_s"] for r in sweep]
-    fig = plot_curves(
-        [str(r["batch_size"]) for r in sweep],
-        {"fast": (fast, fast, fast), "floor": (floor, floor, floor)},
-        ylabel="seconds per image",
-        xlabel="batch size",
-        title=f"Top-{top_k} saliency maps, {name}, CPU (2 threads), "
-        f"{sweep[0]['n_images']} imagenet-samples-1000 images",
-    )
-    figures.append(fig)
+figures = bench_figures.batch_size_figures(by_batch)
 figures[0] if figures else None
 
 # %%
@@ -186,17 +150,11 @@ figures[1] if len(figures) > 1 else None
 # for every backward pass, and the gated pass holds a batch of (image, class) rows.
 
 # %%
-rows = [
-    [name, r["batch_size"], f"{r['fast_s']:.3f}", f"{r['floor_s']:.3f}"]
-    + [f"{r['peak_memory_mb'].get(k, 0):.0f}" for k in ("fast", "floor")]
-    for name, sweep in by_batch.items()
-    for r in sweep
-]
-header = ["model", "batch", "fast s/image", "floor s/image", "fast MB", "floor MB"]
+batch_table = bench_figures.batch_size_table(by_batch)
 
 # %%
 # NBVAL_IGNORE_OUTPUT
-Markdown(format_table(header, rows))
+Markdown(batch_table)
 
 # %% [markdown]
 # ## Image size
@@ -219,13 +177,7 @@ by_size = {
     for name in models
     if image_sizes[name]
 }
-size_exponents = {
-    name: bench.scaling_exponent(
-        [r["image_size"] ** 2 for r in sweep], [r["fast_s"] for r in sweep]
-    )
-    for name, sweep in by_size.items()
-    if len(sweep) > 1
-}
+size_exponents = bench.sweep_exponents(by_size, "image_size", "fast_s", power=2)
 
 # %%
 # NBVAL_IGNORE_OUTPUT
@@ -233,20 +185,7 @@ for name, exponent in size_exponents.items():
     print(f"{name}: time per image ~ pixels^{exponent:.2f}")
 
 # %%
-figures = []
-for name, sweep in by_size.items():
-    fast = [r["fast_s"] for r in sweep]
-    floor = [r["floor_s"] for r in sweep]
-    figures.append(
-        plot_curves(
-            [f"{r['image_size']} px" for r in sweep],
-            {"fast": (fast, fast, fast), "floor": (floor, floor, floor)},
-            ylabel="seconds per image",
-            xlabel="image side (square)",
-            title=f"Top-{top_k} saliency maps by image size, {name}, CPU, "
-            f"{sweep[0]['n_images']} images, batch {batch_size}",
-        )
-    )
+figures = bench_figures.image_size_figures(by_size)
 figures[0] if figures else None
 
 # %%
@@ -272,23 +211,15 @@ by_count = {
     for name in models
     if image_counts[name]
 }
-count_exponents = {
-    name: bench.scaling_exponent([r["n_images"] for r in sweep], [r["total_s"] for r in sweep])
-    for name, sweep in by_count.items()
-    if len(sweep) > 1
-}
-rows = [
-    [name, r["n_images"], f"{r['total_s']:.2f}", f"{r['fast_s']:.3f}"]
-    for name, sweep in by_count.items()
-    for r in sweep
-]
+count_exponents = bench.sweep_exponents(by_count, "n_images", "total_s")
+count_table = bench_figures.image_count_table(by_count)
 
 # %%
 # NBVAL_IGNORE_OUTPUT
 load_after = os.getloadavg()
 print("load average (1, 5, 15 min) after the runs: " + ", ".join(f"{v:.2f}" for v in load_after))
 print({name: round(e, 2) for name, e in count_exponents.items()})
-Markdown(format_table(["model", "images", "total s (fast)", "s/image"], rows))
+Markdown(count_table)
 
 # %% [markdown]
 # ## On a GPU
@@ -354,8 +285,8 @@ Markdown(format_table(["model", "images", "total s (fast)", "s/image"], rows))
 save_results(
     "09_performance",
     {
-        "device": "cpu",
-        "gpu_measured": False,
+        "device": str(loaded[models[0]].device),
+        "gpu_measured": loaded[models[0]].device.type == "cuda",
         "load_average": {"before": load_before, "after": load_after},
         "main": main,
         "batch_size_sweep": by_batch,

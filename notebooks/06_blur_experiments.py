@@ -66,6 +66,7 @@ limit = 4
 example_key = "n01531178_goldfinch.JPEG"
 settings_check_images = 4
 batch_size = 8
+device = "auto"
 results_dir = None
 
 # %%
@@ -84,7 +85,7 @@ from licnn.data import load_dataset
 from licnn.models import load_model
 from licnn.report import print_provenance, save_results
 
-model = load_model(model_name)
+model = load_model(model_name, device=device)
 natural = [load_dataset(name, limit=limit) for name in natural_sets]
 adversarial, is_proxy = load_adversarial(limit=limit)
 adversarial_label = "ImageNet-A proxy" if is_proxy else "ImageNet-A"
@@ -95,6 +96,7 @@ params = {
     "example_key": example_key,
     "settings_check_images": settings_check_images,
     "batch_size": batch_size,
+    "device": device,
 }
 record = print_provenance(model, [*natural_sets, adversarial.name], params)
 

@@ -71,6 +71,7 @@ other_radius = 5
 criterion_k = 1  # the book uses 5 (see the text); top-1 finds a rescue among the first images
 threshold = 0.5
 examples_per_set = 6
+device = "auto"
 results_dir = None
 
 # %%
@@ -91,7 +92,7 @@ from licnn.data import load_dataset
 from licnn.models import load_model
 from licnn.report import print_provenance, save_results
 
-model = load_model(model_name)
+model = load_model(model_name, device=device)
 natural = [load_dataset(name, limit=limit) for name in natural_sets]
 adversarial, is_proxy = load_adversarial(limit=limit)
 adversarial_label = "ImageNet-A proxy" if is_proxy else "ImageNet-A"
@@ -105,6 +106,7 @@ params = {
     "criterion_k": criterion_k,
     "threshold": threshold,
     "examples_per_set": examples_per_set,
+    "device": device,
 }
 record = print_provenance(model, [*natural_sets, adversarial.name], params)
 

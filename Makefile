@@ -6,7 +6,9 @@
 #
 # `make help` lists every target. Variables: PYTHON (the interpreter that creates .venv),
 # LICNN_DATA_MIRROR (a local copy of the datasets; ../shared/datasets when it exists),
-# NB (the notebook for `make section`).
+# NB (the notebook for `make section`), PROFILE (`make book PROFILE=seed`: the parameters of
+# book/params-seed.yml into book-seed/), DEVICE (`make book DEVICE=cuda`: the device parameter of
+# every notebook that has one).
 
 SHELL := bash
 .SHELLFLAGS := -eu -o pipefail -c
@@ -24,6 +26,8 @@ STAMP := $(VENV)/.stamp
 DATASETS := imagenet-val-1300 imagenet-samples-1000 pascal-s imagenet-val-annotations imagenet-a-index
 LICNN_DATA_MIRROR ?= $(if $(wildcard ../shared/datasets),$(abspath ../shared/datasets))
 MIRROR_ARG := $(if $(LICNN_DATA_MIRROR),--mirror $(LICNN_DATA_MIRROR))
+
+BOOK_ARGS := $(if $(PROFILE),--profile $(PROFILE)) $(if $(DEVICE),--device $(DEVICE))
 
 CHROMIUM ?= /usr/bin/chromium
 CHROMEDRIVER ?= /usr/bin/chromedriver
@@ -64,12 +68,12 @@ data: $(STAMP) ## fetch the datasets the notebooks use (from LICNN_DATA_MIRROR w
 
 # --- the book ---------------------------------------------------------------------------
 
-book: data ## run every notebook (small run and book run) and build the HTML
-	$(BIN)/python scripts/build_book.py
+book: data ## run every notebook (small run and book run) and build the HTML; PROFILE=seed, DEVICE=cuda
+	$(BIN)/python scripts/build_book.py $(BOOK_ARGS)
 
 section: data ## re-run one notebook into book/ and rebuild the HTML: make section NB=02_implementation
 	@test -n "$(NB)" || { echo "usage: make section NB=NN_name"; exit 2; }
-	$(BIN)/python scripts/build_book.py $(NB)
+	$(BIN)/python scripts/build_book.py $(BOOK_ARGS) $(NB)
 
 notebooks: $(STAMP) ## pair notebooks/*.py to .ipynb and refresh their small-run outputs (no book run)
 	$(BIN)/python scripts/build_book.py --small-only

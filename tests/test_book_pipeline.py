@@ -14,6 +14,7 @@ import ast
 import importlib.util
 import json
 import re
+import sys
 from pathlib import Path
 
 import jupytext
@@ -54,8 +55,12 @@ def tags(cell: nbformat.NotebookNode) -> list[str]:
 
 
 def _build_book_module():
+    """scripts/build_book.py as a module (registered, as its dataclasses need)."""
+    if "build_book" in sys.modules:
+        return sys.modules["build_book"]
     spec = importlib.util.spec_from_file_location("build_book", ROOT / "scripts" / "build_book.py")
     module = importlib.util.module_from_spec(spec)
+    sys.modules["build_book"] = module
     spec.loader.exec_module(module)
     return module
 

@@ -5,6 +5,8 @@ image's path, its label as an ImageNet 1000-class index (None for PASCAL-S, whic
 classes), the class name and WordNet id, boxes (``x0, y0, x1, y1`` in the image file's own
 pixels, float32 ``n x 4``) where the dataset has them, and the mask path for PASCAL-S.
 Records are in manifest order, so ``limit=N`` always gives the same first N images.
+``NAME:N`` (or ``NAME:N:seed=S``) is a seeded uniform draw of N images of ``NAME``
+(:mod:`licnn.data.samples`): ``imagenet-val:7500`` is the seed's 7500 validation images.
 
 Only what the manifest lists is loaded: a file added to a dataset folder by hand is ignored
 (``licnn data verify`` reports it), and a listed file that is not there is an error naming
@@ -17,6 +19,7 @@ The record types are in :mod:`licnn.data.records` and the per-dataset loaders in
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import Iterator, Sequence
 
@@ -32,6 +35,7 @@ from licnn.data.records import Dataset as Dataset
 from licnn.data.records import Record as Record
 from licnn.data.records import imagenet_a_class_indices as imagenet_a_class_indices
 from licnn.data.records import wnid_to_index as wnid_to_index
+from licnn.data.samples import draw, parse_sample_name
 from licnn.errors import DataError, ImageError
 from licnn.imaging.images import load_image
 
@@ -56,9 +60,17 @@ def load_dataset(
     """Load a fetched dataset from the data root (``root``, ``$LICNN_DATA`` or ``data/``).
 
     ``limit`` keeps the first N records. ``path`` gives the image folder of ``imagenet-val``
-    (else ``$LICNN_IMAGENET_VAL`` or ``<data root>/imagenet-val``). Raises
-    :class:`DataError` naming the ``licnn data fetch`` command when the data is missing.
+    (else ``$LICNN_IMAGENET_VAL`` or ``<data root>/imagenet-val``). ``name`` may be a draw,
+    ``NAME:N`` or ``NAME:N:seed=S`` (see :mod:`licnn.data.samples`); ``limit`` then keeps
+    the first records of the draw. Raises :class:`DataError` naming the ``licnn data
+    fetch`` command when the data is missing.
     """
+    sample = parse_sample_name(name)
+    if sample is not None:
+        drawn = draw(name, sample, load_dataset(sample.base, root, path=path))
+        if limit is None:
+            return drawn
+        return dataclasses.replace(drawn, records=drawn.records[: max(0, limit)])
     info = dataset_info(name)
     if name not in IMAGE_DATASETS:
         raise DataError(

@@ -19,6 +19,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from licnn.data.paths import manifests_dir
+from licnn.data.samples import parse_sample_name
 from licnn.errors import DataError
 
 INDEX_FILE = "index.json"
@@ -186,8 +187,12 @@ def manifest_hash(name: str) -> str:
     """SHA-256 of the manifest CSV that defines ``name`` (the provenance the report prints).
 
     ``imagenet-val`` has no manifest of its own; its labels and boxes come from
-    ``imagenet-val-annotations``, whose manifest hash is returned.
+    ``imagenet-val-annotations``, whose manifest hash is returned. A draw ``NAME:N[:seed=S]``
+    has the hash of ``NAME`` (its name says which images were drawn).
     """
+    sample = parse_sample_name(name)
+    if sample is not None:
+        return manifest_hash(sample.base)
     info = dataset_info(name)
     if info.manifest is None:
         if not info.requires:

@@ -60,3 +60,41 @@ def test_bench_json(samples_dir, capsys):
     assert result["speedup"] == pytest.approx(result["reference_s"] / result["fast_s"])
     assert result["floor_ratio"] == pytest.approx(result["fast_s"] / result["floor_s"])
     assert 0 <= result["max_abs_diff"] <= 1e-5
+
+
+def test_bench_steps_json(samples_dir, capsys):
+    """--steps adds each fast-path step's seconds and the floor share they add up to."""
+    from licnn.experiments.bench_steps import STEPS
+
+    args = ["bench", "--model", "efficientnet-lite0", "--images", "1", "--top-k", "2"]
+    code = main([*args, "--image-dir", str(samples_dir), "--no-reference", "--steps", "--json"])
+    assert code == 0
+    steps = json.loads(capsys.readouterr().out)["steps_s"]
+    for key in STEPS:
+        assert math.isfinite(steps[key]) and steps[key] > 0, key
+    assert steps["max_c"] == pytest.approx(steps["first_pass"] - steps["floor_backward"])
+    own = (
+        steps["max_c"]
+        + steps["inhibition"]
+        + steps["gated_pass"]
+        - steps["floor_forward"]
+        + steps["combine"]
+    )
+    assert steps["own"] == pytest.approx(own)
+    floor = steps["floor_backward"] + steps["floor_forward"]
+    assert steps["own_share"] == pytest.approx(own / floor)
+
+
+def test_step_times_refuses_the_gradient_kind():
+    import torch
+
+    from licnn.core.config import LICNNConfig
+    from licnn.experiments.bench_steps import step_times
+    from licnn.models import load_model
+
+    model = load_model("efficientnet-lite0")
+    x = torch.zeros(1, 3, 224, 224)
+    with pytest.raises(ValueError, match="response kind"):
+        step_times(model, x, config=LICNNConfig(kind="gradient"))
+    with pytest.raises(ValueError, match="repeats"):
+        step_times(model, x, repeats=0)

@@ -47,6 +47,12 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--no-reference", action="store_true", help="skip the (slow) reference")
     parser.add_argument("--dtype", choices=("float32", "bfloat16"), default="float32")
+    parser.add_argument(
+        "--steps",
+        action="store_true",
+        help="also time each step of the fast path on the first batch beside the floor's "
+        "passes (Max-C, inhibition, gated pass, combine)",
+    )
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.set_defaults(run=run)
 
@@ -117,8 +123,16 @@ def run(args: argparse.Namespace) -> int:
         with_reference=not args.no_reference,
         repeats=args.repeats,
     )
+    steps = None
+    if args.steps:
+        from licnn.experiments.bench_steps import step_times
+
+        steps = step_times(model, x[: args.batch_size], args.top_k, args.repeats)
     if args.json:
-        print(json.dumps(result.as_dict(), indent=2))
+        out = result.as_dict()
+        if steps is not None:
+            out["steps_s"] = steps
+        print(json.dumps(out, indent=2))
         return 0
     print(
         f"model {result.model} on {result.device} ({result.dtype}, {result.threads} threads); {inputs}"
@@ -131,4 +145,12 @@ def run(args: argparse.Namespace) -> int:
         print(f"  reference  {result.reference_s:8.3f} s/image   speedup {result.speedup:.2f}")
         print(f"  max_abs_diff {result.max_abs_diff:.2e}")
     print(f"  peak memory (MB): {result.peak_memory_mb}")
+    if steps is not None:
+        print(
+            f"  steps of the fast path on one batch of {min(args.batch_size, x.shape[0])} (s/image):"
+        )
+        for name, value in steps.items():
+            if name != "own_share":
+                print(f"    {name:15s} {value:8.4f}")
+        print(f"    own / floor     {steps['own_share']:8.3f}")
     return 0

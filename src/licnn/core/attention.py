@@ -218,8 +218,9 @@ class LICNN:
                 grads = torch.autograd.grad(total, outputs, retain_graph=slot < n_slots - 1)
                 for i, g in enumerate(grads):
                     max_c[i].append(g.amax(dim=1))
+                # Freed before the next backward pass, which then reuses their memory.
+                del grads
             outputs.clear()
-            del grads
         # Rows are image-major: row n * K + slot.
         stacked = [torch.stack(maps, dim=1).flatten(0, 1) for maps in max_c]
         for gate, maps in zip(self.gate_points, stacked, strict=True):

@@ -83,10 +83,31 @@ def lateral_inhibition(x: torch.Tensor, a: float = 0.1, b: float = 0.9, k: int =
     return a * average_term(x, k) + b * differential_term(x, k)
 
 
+#: Elements per block of maps in :func:`suppression_mask`: a block's few working arrays
+#: (float64) then stay in a core's L2 cache through the ``k * k - 1`` passes of the
+#: differential term. Measured on EfficientNet-Lite0's Max-C maps (2-core Xeon, 2 MiB L2
+#: per core): 0.137 s per 8 images unblocked, 0.081 s with 2**16; 2**13 and 2**18 are slower.
+BLOCK_ELEMENTS = 2**16
+
+
 def suppression_mask(
     max_c: torch.Tensor, a: float = 0.1, b: float = 0.9, k: int = 7
 ) -> torch.Tensor:
-    """Boolean mask (True = keep) from raw Max-C maps: normalise, inhibit, normalise, gate."""
+    """Boolean mask (True = keep) from raw Max-C maps: normalise, inhibit, normalise, gate.
+
+    Many maps are gated in blocks of about :data:`BLOCK_ELEMENTS` elements, for speed only:
+    every map is gated on its own, by the same operations in the same order, so the mask is
+    bit for bit that of one call on all maps.
+    """
+    h, w = max_c.shape[-2:]
+    flat = max_c.reshape(-1, h, w)
+    rows = max(1, BLOCK_ELEMENTS // max(1, h * w))
+    if flat.shape[0] <= rows:
+        return _gate(flat, a, b, k).reshape(max_c.shape)
+    return torch.cat([_gate(block, a, b, k) for block in flat.split(rows)]).reshape(max_c.shape)
+
+
+def _gate(max_c: torch.Tensor, a: float, b: float, k: int) -> torch.Tensor:
     x = l2_normalise(max_c)
     inhibition = l2_normalise(lateral_inhibition(x, a, b, k))
     return x > inhibition

@@ -276,3 +276,13 @@ def test_reference_names_a_gate_point_without_gradient():
     assert len(model.gate_points) == 2
     with pytest.raises(ModelError, match=r"gate point 0 \(unused\) got no gradient"):
         reference.trace(model, image, 0)
+
+
+def test_fast_path_names_a_gate_point_without_gradient():
+    """The fast path reduces gradients in tensor hooks; a gate no gradient reaches is named."""
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(0)
+        model = wrap_model(_DeadBranch().eval(), name="dead", input_size=16)
+        image = torch.randn(3, 16, 16)
+    with pytest.raises(ModelError, match=r"gate point 0 \(unused\) got no gradient"):
+        LICNN(model).explain(image[None], top_k=1)

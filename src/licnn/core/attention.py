@@ -17,18 +17,17 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from licnn.core.checks import Target, as_targets, check_reached
 from licnn.core.checks import check_inputs as check_inputs
 from licnn.core.checks import check_logits as check_logits
 from licnn.core.checks import check_targets as check_targets
 from licnn.core.config import LICNNConfig
 from licnn.core.gates import GateHooks, GatePoint, check_gateable, find_gate_points
-from licnn.core.lateral_inhibition import l2_normalise, suppression_mask
+from licnn.core.lateral_inhibition import l2_normalise, layer_masks
 from licnn.errors import InputError, ModelError
 
 if TYPE_CHECKING:  # the core needs no torchvision: models is imported for typing only
     from licnn.models import LoadedModel
-
-Target = int | Sequence[int] | torch.Tensor | None
 
 
 @dataclass
@@ -134,7 +133,7 @@ class LICNN:
         configs = list(configs)
         if not configs:
             raise ValueError("explain_configs needs at least one configuration")
-        targets = _as_targets(target, inputs.shape[0], inputs.device)
+        targets = as_targets(target, inputs.shape[0], inputs.device)
         parts = []
         for start in range(0, inputs.shape[0], self.batch_size):
             chunk = slice(start, start + self.batch_size)
@@ -196,11 +195,20 @@ class LICNN:
         top_k: int,
         score: str,
     ) -> _FirstPass:
-        """Steps 1-2: one forward pass, kept for autograd; then one backward per class slot."""
+        """Steps 1-2: one forward pass, kept for autograd; then one backward per class slot.
+
+        Each backward pass runs to the input, and a tensor hook on every gate point's output
+        takes the Max-C map of its gradient the moment that gradient is made. Asking autograd
+        for the gate points' gradients themselves would keep all of them until the pass ends
+        (about 190 MB per slot for 8 Lite0 images) and read them again afterwards; this way
+        each is reduced while it is fresh in the cache and freed at once. The maps are the
+        same: a tensor hook sees the full gradient of its tensor.
+        """
         outputs: list[torch.Tensor] = []
         hooks.on_output = lambda _i, out: outputs.append(out)
         with torch.enable_grad():
-            logits = self.module(x.detach().requires_grad_(True))
+            source = x.detach().requires_grad_(True)
+            logits = self.module(source)
             hooks.on_output = None
             check_logits(logits)
             probs = torch.softmax(logits, dim=1)
@@ -212,15 +220,22 @@ class LICNN:
             classes = targets if targets is not None else probs.topk(top_k, dim=1).indices
             rows = torch.arange(x.shape[0], device=x.device)
             max_c: list[list[torch.Tensor]] = [[] for _ in self.gate_points]
+            handles = [
+                out.register_hook(lambda g, maps=maps: maps.append(g.amax(dim=1)))
+                for out, maps in zip(outputs, max_c, strict=True)
+            ]
             n_slots = classes.shape[1]
-            for slot in range(n_slots):
-                total = scores[rows, classes[:, slot]].sum()
-                grads = torch.autograd.grad(total, outputs, retain_graph=slot < n_slots - 1)
-                for i, g in enumerate(grads):
-                    max_c[i].append(g.amax(dim=1))
-                # Freed before the next backward pass, which then reuses their memory.
-                del grads
-            outputs.clear()
+            try:
+                for slot in range(n_slots):
+                    total = scores[rows, classes[:, slot]].sum()
+                    torch.autograd.grad(
+                        total, source, retain_graph=slot < n_slots - 1, allow_unused=True
+                    )
+                    check_reached(self.gate_points, max_c, slot + 1)
+            finally:
+                for handle in handles:
+                    handle.remove()
+                outputs.clear()
         # Rows are image-major: row n * K + slot.
         stacked = [torch.stack(maps, dim=1).flatten(0, 1) for maps in max_c]
         for gate, maps in zip(self.gate_points, stacked, strict=True):
@@ -241,7 +256,7 @@ class LICNN:
         """Steps 3-5: the suppression mask of every gate point (None: left ungated)."""
         key = (cfg.score, cfg.a, cfg.b, cfg.k)
         if key not in done:
-            done[key] = _suppression_masks(fp.max_c, cfg, dtype)
+            done[key] = layer_masks(fp.max_c, cfg.a, cfg.b, cfg.k, dtype)
         masks: list[torch.Tensor | None] = list(done[key])
         if not cfg.gate_last:
             masks[-1] = None
@@ -304,15 +319,32 @@ class LICNN:
         masks: Sequence[torch.Tensor | None],
         score: str,
     ) -> list[torch.Tensor]:
+        # As in the first pass: each gradient is reduced by a tensor hook when it is made.
         outputs: list[torch.Tensor] = []
         hooks.on_output = lambda _i, out: outputs.append(out)
         with torch.enable_grad():
-            logits = self.module(x.requires_grad_(True))
+            source = x.requires_grad_(True)
+            logits = self.module(source)
+            hooks.on_output = None
             scores = torch.softmax(logits, dim=1) if score == "softmax" else logits
             rows = torch.arange(x.shape[0], device=x.device)
-            grads = torch.autograd.grad(scores[rows, classes].sum(), outputs)
-        hooks.on_output = None
-        return [(g if m is None else g * m).sum(dim=1) for g, m in zip(grads, masks, strict=True)]
+            sums: list[list[torch.Tensor]] = [[] for _ in outputs]
+
+            def sum_c(g: torch.Tensor, m: torch.Tensor | None, into: list[torch.Tensor]) -> None:
+                into.append((g if m is None else g * m).sum(dim=1))
+
+            handles = [
+                out.register_hook(lambda g, m=m, into=into: sum_c(g, m, into))
+                for out, m, into in zip(outputs, masks, sums, strict=True)
+            ]
+            try:
+                torch.autograd.grad(scores[rows, classes].sum(), source, allow_unused=True)
+                check_reached(self.gate_points, sums, 1)
+            finally:
+                for handle in handles:
+                    handle.remove()
+                outputs.clear()
+        return [maps[0] for maps in sums]
 
     def _combine(
         self, layer_maps: Sequence[torch.Tensor], size: torch.Size, cfg: LICNNConfig
@@ -331,26 +363,6 @@ class LICNN:
         return l2_normalise(total)
 
 
-def _suppression_masks(
-    max_c: Sequence[torch.Tensor], cfg: LICNNConfig, dtype: torch.dtype
-) -> list[torch.Tensor]:
-    """Masks (rows x 1 x H x W) of every layer's Max-C maps; layers of one size at once."""
-    # Each map is inhibited on its own, so stacking the maps of equal size changes no value;
-    # it only saves the per-operation overhead of the many small late layers.
-    by_size: dict[tuple[int, ...], list[int]] = {}
-    for i, maps in enumerate(max_c):
-        by_size.setdefault(tuple(maps.shape[-2:]), []).append(i)
-    masks: dict[int, torch.Tensor] = {}
-    for layers in by_size.values():
-        stacked = torch.cat([max_c[i] for i in layers]).double()
-        # Inhibition in float64 whatever the model's dtype: the gate compares two nearly
-        # equal numbers, and rounding in the inhibition must not decide it.
-        gates = suppression_mask(stacked, cfg.a, cfg.b, cfg.k).unsqueeze(1).to(dtype)
-        for i, part in zip(layers, gates.split(max_c[layers[0]].shape[0]), strict=True):
-            masks[i] = part
-    return [masks[i] for i in range(len(max_c))]
-
-
 @dataclass
 class _FirstPass:
     """What the ungated forward and backward passes give: Max-C maps and the classes."""
@@ -367,17 +379,3 @@ def resize_map(maps: torch.Tensor, size: Sequence[int], mode: str) -> torch.Tens
         return maps
     kwargs = {"align_corners": False} if mode == "bilinear" else {}
     return F.interpolate(maps.unsqueeze(1), size=tuple(size), mode=mode, **kwargs).squeeze(1)
-
-
-def _as_targets(target: Target, n: int, device: torch.device) -> torch.Tensor | None:
-    """Targets as an N x K long tensor, or None for 'the top-k predicted classes'."""
-    if target is None:
-        return None
-    t = torch.as_tensor(target, dtype=torch.long, device=device)
-    if t.dim() == 0:
-        t = t.expand(n)
-    if t.dim() == 1:
-        t = t.unsqueeze(1)
-    if t.shape[0] != n:
-        raise InputError(f"target has {t.shape[0]} rows for {n} images")
-    return t

@@ -13,6 +13,7 @@ mask keeps the locations where ``x > x_LI / ||x_LI||``. All functions take maps 
 from __future__ import annotations
 
 import functools
+from collections.abc import Sequence
 
 import torch
 import torch.nn.functional as F
@@ -111,3 +112,30 @@ def _gate(max_c: torch.Tensor, a: float, b: float, k: int) -> torch.Tensor:
     x = l2_normalise(max_c)
     inhibition = l2_normalise(lateral_inhibition(x, a, b, k))
     return x > inhibition
+
+
+def layer_masks(
+    max_c: Sequence[torch.Tensor],
+    a: float = 0.1,
+    b: float = 0.9,
+    k: int = 7,
+    dtype: torch.dtype = torch.float32,
+) -> list[torch.Tensor]:
+    """Suppression masks (rows x 1 x H x W, as ``dtype``) of every layer's Max-C maps.
+
+    ``max_c`` holds one ``rows x H x W`` tensor per layer. Layers of one size are gated
+    together: each map is inhibited on its own, so stacking them changes no value and only
+    saves the per-operation overhead of the many small late layers. The inhibition is
+    computed in float64 whatever the model's dtype: the gate compares two nearly equal
+    numbers, and rounding in the inhibition must not decide it.
+    """
+    by_size: dict[tuple[int, ...], list[int]] = {}
+    for i, maps in enumerate(max_c):
+        by_size.setdefault(tuple(maps.shape[-2:]), []).append(i)
+    masks: dict[int, torch.Tensor] = {}
+    for layers in by_size.values():
+        stacked = torch.cat([max_c[i] for i in layers]).double()
+        gates = suppression_mask(stacked, a, b, k).unsqueeze(1).to(dtype)
+        for i, part in zip(layers, gates.split(max_c[layers[0]].shape[0]), strict=True):
+            masks[i] = part
+    return [masks[i] for i in range(len(max_c))]

@@ -4,9 +4,11 @@
 this module says why. On one chunk of images it times, interleaved and the best of
 ``repeats`` runs each:
 
-- ``first_pass``: the fast path's forward pass and its ``top_k`` backward passes, with the
-  Max-C reduction of every gradient, beside ``floor_backward``, the same passes without
-  the reduction (``max_c = first_pass - floor_backward``);
+- ``first_pass``: the fast path's forward pass and its ``top_k`` backward passes (to the
+  input), with the Max-C reduction of every gradient, beside ``floor_backward``, the
+  floor's forward and backward passes (to the first gate point, no gradient kept);
+  ``max_c = first_pass - floor_backward`` is what the reductions (and the few layers
+  before the first gate point) add;
 - ``inhibition``: the suppression masks of every gate point (lateral inhibition in float64);
 - ``gated_pass``: the ``top_k`` gated forward passes with their masking and Sum-C maps,
   beside ``floor_forward``, the same number of plain forward passes;
@@ -23,9 +25,11 @@ from typing import TypeVar
 
 import torch
 
-from licnn.core.attention import LICNN, _suppression_masks
+from licnn.core.attention import LICNN
 from licnn.core.config import LICNNConfig
 from licnn.core.gates import GateHooks
+from licnn.core.lateral_inhibition import layer_masks
+from licnn.experiments.bench import floor_backward, floor_forward
 from licnn.models import LoadedModel
 
 #: The steps, in the order they run, and the floor's passes they are compared with.
@@ -74,32 +78,15 @@ def step_times(
         return out
 
     with GateHooks(explainer.module, explainer.gate_points) as hooks:
-
-        def floor_backward() -> None:
-            outputs: list[torch.Tensor] = []
-            hooks.on_output = lambda _i, out: outputs.append(out)
-            with torch.enable_grad():
-                probs = torch.softmax(explainer.module(x.detach().requires_grad_(True)), dim=1)
-                hooks.on_output = None
-                classes = probs.topk(top_k, dim=1).indices
-                rows = torch.arange(x.shape[0], device=x.device)
-                for slot in range(top_k):
-                    score = probs[rows, classes[:, slot]].sum()
-                    torch.autograd.grad(score, outputs, retain_graph=slot < top_k - 1)
-
-        def floor_forward() -> None:
-            with torch.inference_mode():
-                for _ in range(top_k):
-                    explainer.module(x)
-
         for run in range(repeats + 1):  # the first run warms up and is not kept
             first = timed("first_pass", explainer._first_pass, hooks, x, None, top_k, config.score)
-            timed("floor_backward", floor_backward)
-            masks = timed("inhibition", _suppression_masks, first.max_c, config, x.dtype)
+            timed("floor_backward", floor_backward, explainer.module, hooks, x, top_k)
+            cfg = config
+            masks = timed("inhibition", layer_masks, first.max_c, cfg.a, cfg.b, cfg.k, x.dtype)
             in_pass: list[torch.Tensor | None] = [*masks[:-1], None]
             classes = first.classes
             maps = timed("gated_pass", explainer._gated_pass, hooks, x, classes, in_pass, config)
-            timed("floor_forward", floor_forward)
+            timed("floor_forward", floor_forward, explainer.module, x, top_k)
             timed("combine", explainer._combine, maps, x.shape[-2:], config)
             if run == 0:
                 for values in times.values():

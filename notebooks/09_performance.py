@@ -33,8 +33,9 @@
 #   all Max-C maps of one size at once, and one gated forward pass for all (image, class)
 #   pairs that stops after the last gate point.
 # - **floor**: the passes any implementation has to make (a forward, five activation-gradient
-#   backward passes and five plain forward passes) with none of the LICNN work in between.
-#   The ratio fast / floor says what the lateral inhibition and the gating add.
+#   backward passes down to the first gate point, keeping no gradient, and five plain
+#   forward passes) with none of the LICNN work in between. The ratio fast / floor says
+#   what the lateral inhibition and the gating add.
 #
 # Two models: `vgg16-random`, the seed's VGG-16 architecture {cite}`simonyan2015very` with
 # seeded random weights (its trained weights are not available here, and the weights do not
@@ -63,7 +64,7 @@ from IPython.display import Markdown
 
 from licnn import load_model
 from licnn.data import load_dataset
-from licnn.experiments import bench
+from licnn.experiments import bench, bench_steps
 from licnn.imaging.images import load_image
 from licnn.report import bench_figures, print_provenance, save_results
 
@@ -113,6 +114,28 @@ table = bench_figures.bench_table(main)
 print(f"torch threads: {torch.get_num_threads()}, CUDA available: {torch.cuda.is_available()}")
 print("load average (1, 5, 15 min) before the runs: " + ", ".join(f"{v:.2f}" for v in load_before))
 Markdown(table)
+
+# %% [markdown]
+# ## Where the fast path's time goes
+#
+# Each step of the fast path on one batch of each model's images, timed beside the floor's
+# passes it contains (`licnn.experiments.bench_steps.step_times`, also `licnn bench
+# --steps`; the best of `repeats` interleaved runs after one warm-up). LICNN's own work is
+# what the fast path does beyond those passes: the Max-C reductions (first pass minus the
+# floor's backward passes), the inhibition, the gated pass's masking and Sum-C maps (gated
+# pass minus plain forwards) and the final combination.
+
+# %%
+steps = {
+    name: bench_steps.step_times(
+        model, bench.bench_inputs(model, images[: min(batch_size, n_images[name])]), top_k, repeats
+    )
+    for name, model in loaded.items()
+}
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+Markdown(bench_figures.steps_table(steps))
 
 # %% [markdown]
 # The seed's author reported no timings, but a reference point was measured earlier on this
@@ -238,9 +261,10 @@ Markdown(count_table)
 #
 # ## Discussion
 #
-# The numbers in this section refer to the run shown above (one timed run per setting, a
-# few images each, on a shared two-core CPU); differences of ten per cent or so between
-# neighbouring points are within the noise of such a machine.
+# The numbers in this section refer to the run shown above (the best of `repeats`
+# interleaved runs per setting, three in the book, a few images each, on a shared two-core
+# CPU); differences of ten per cent or so between neighbouring points are within the noise
+# of such a machine.
 #
 # **The fast path is close to the floor.** On both models it makes the same maps as the
 # step-by-step reference in less than half the time. With Lite0 the largest difference
@@ -251,32 +275,43 @@ Markdown(count_table)
 # agree to that precision the gate decision flips. The inhibition itself is computed in
 # float64 in both implementations, so that its own rounding cannot flip a gate; at batch 1,
 # where the gradients are the same, fast and reference agree to 1e-8 (`licnn bench
-# --batch-size 1`). The fast path costs only about 5% more than
-# the floor on VGG-16 and about a quarter more on EfficientNet-Lite0 (between 1.18 and 1.30
-# times the floor in repeated `licnn bench` runs on this machine): the lateral inhibition
-# and the gating add little to the passes any implementation must make. Lite0 is the worse case
-# because its network is cheap while it has 33 gate points, the first ones at 112 x 112, so
-# the inhibition of their Max-C maps is a larger share of the work. What remains is set by
-# the algorithm: one forward pass, five backward passes and five more forward passes per
-# image, about eleven network passes for a top-5 saliency map.
+# --batch-size 1`). The fast path costs about 5-10% more than the floor on VGG-16 and
+# about a sixth to a fifth more on EfficientNet-Lite0 (1.15 to 1.27 times the floor in
+# repeated runs of `licnn bench --model efficientnet-lite0 --images 8 --repeats 3` on this
+# machine on 2 December 2026, against 1.18 to 1.30 before the changes of that day): the
+# lateral inhibition and the gating add little to the passes any implementation must make.
+# The step table says where that remainder goes. On Lite0 the largest parts are the Max-C
+# reductions of the gradients (each backward pass's gradients are reduced by a tensor hook
+# as they are made, so they are read once while fresh and never kept together) and the
+# lateral inhibition of the 33 x 5 Max-C maps in float64 (computed in blocks that stay in
+# the processor's cache); the masking and Sum-C maps of the gated pass and the final
+# combination add a few per cent. Lite0 is the worse case because its network is cheap
+# while it has 33 gate points, the first ones at 112 x 112, so these reads of every
+# activation are a larger share of the work; on VGG-16 the gated pass even runs faster
+# than the plain forward passes, because it stops before the fully connected layers. What
+# remains is set by the algorithm: one forward pass, five backward passes and five more
+# forward passes per image, about eleven network passes for a top-5 saliency map.
 #
 # **Against the seed author's code.** With the VGG-16 architecture the fast path makes a
-# top-5 saliency map in about 1.7 s per image, roughly four times faster than the 6.9 s the
+# top-5 saliency map in about 1.3 s per image, roughly five times faster than the 6.9 s the
 # released code needs on this machine type with the model built once (8.4 s as released;
 # the earlier reference point quoted above, not a measurement of this
 # notebook). Our reference implementation, which makes the same passes as that code, full
 # parameter gradients included, sits in between.
 #
 # **How the cost grows.** Time per image grows in proportion to the number of pixels (the
-# fitted exponents are close to 1), as expected of a convolutional network: a 448 px image
-# costs four to five times as much as a 224 px one with Lite0. The total time grows linearly with the
+# fitted exponents are close to 1), as expected of a convolutional network: a 448 px image,
+# four times the pixels, costs six to seven times as much as a 224 px one with Lite0 in the
+# book's last two runs (the exponent fitted over all four sizes is a little above 1). The total time grows linearly with the
 # number of images once batches are full; the exponents below 1 come from the small counts,
 # whose single, partly filled batch is slower per image. Batching helps up to a batch of
 # four to eight images on this CPU and not beyond, while memory grows in proportion to the
 # batch: the fast path keeps the first pass's activations of every image for its five
-# backward passes and then runs the gated pass on (image, class) rows, so peak memory is
-# about 1.2 to 1.8 times the floor's, some 170 MB per image for Lite0 at batch 8. On a
-# machine with little memory, a smaller batch costs little speed.
+# backward passes and then runs the gated pass on (image, class) rows. For Lite0 its peak
+# memory is close to the floor's (within about 10% at two images a batch or more, some
+# 120 MB per image at batch 8); for VGG-16 it lies between about the floor's and two and a
+# half times it, depending on the row. On a machine with little memory, a smaller batch
+# costs little speed.
 #
 # **Not measured here.** No GPU timings: none was available to this build (see the
 # commands above). Half precision (`--dtype bfloat16`) was not timed either.
@@ -289,6 +324,7 @@ save_results(
         "gpu_measured": loaded[models[0]].device.type == "cuda",
         "load_average": {"before": load_before, "after": load_after},
         "main": main,
+        "steps": steps,
         "batch_size_sweep": by_batch,
         "image_size_sweep": by_size,
         "image_count_sweep": by_count,

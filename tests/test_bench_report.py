@@ -83,3 +83,24 @@ def test_sweep_figures_one_per_model_with_the_run_in_the_title() -> None:
     sizes = bench_figures.image_size_figures({"lite0": [_row(image_size=160), _row()]})
     assert [t.get_text() for t in sizes[0].axes[0].get_xticklabels()] == ["160 px", "224 px"]
     assert sizes[0].axes[0].get_title().endswith("batch 8")
+
+
+def test_steps_table_in_milliseconds_with_the_share() -> None:
+    steps = {
+        "first_pass": 0.11,
+        "floor_backward": 0.1,
+        "max_c": 0.01,
+        "inhibition": 0.012,
+        "gated_pass": 0.07,
+        "floor_forward": 0.064,
+        "combine": 0.002,
+        "own": 0.03,
+        "own_share": 0.182,
+    }
+    table = bench_figures.steps_table({"efficientnet-lite0": steps, "vgg16-random": steps})
+    lines = table.splitlines()
+    assert "efficientnet-lite0" in lines[0] and "vgg16-random" in lines[0]
+    inhibition = next(line for line in lines if "lateral inhibition" in line)
+    assert inhibition.count("12.0") == 2
+    assert "0.182" in lines[-1] and "own work / floor" in lines[-1]
+    assert len(lines) == 2 + len(bench_figures.STEP_ROWS) + 1

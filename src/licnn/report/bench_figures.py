@@ -65,6 +65,31 @@ def bench_table(results: Mapping[str, Row]) -> str:
     return format_table(BENCH_HEADER, rows)
 
 
+#: Rows of :func:`steps_table`: a step of the fast path (or the floor's passes it is set
+#: beside) and what it is.
+STEP_ROWS = (
+    ("first_pass", "fast: forward + top-k backward passes with the Max-C maps"),
+    ("floor_backward", "floor: forward + top-k backward passes"),
+    ("max_c", "difference: Max-C reductions, backward to the input"),
+    ("inhibition", "fast: lateral inhibition and gates of every layer"),
+    ("gated_pass", "fast: top-k gated forward passes with the Sum-C maps"),
+    ("floor_forward", "floor: top-k plain forward passes"),
+    ("combine", "fast: normalise, resize and sum the Sum-C maps"),
+    ("own", "LICNN's own work (differences, inhibition, combine)"),
+)
+
+
+def steps_table(steps: Mapping[str, Mapping[str, float]]) -> str:
+    """Milliseconds per image of each step (:func:`licnn.experiments.bench_steps.step_times`),
+    one column per model, and the share of the floor's passes that LICNN's own work adds."""
+    names = list(steps)
+    rows: list[list[object]] = [
+        [label, *(f"{1000 * steps[n][key]:.1f}" for n in names)] for key, label in STEP_ROWS
+    ]
+    rows.append(["own work / floor", *(f"{steps[n]['own_share']:.3f}" for n in names)])
+    return format_table(["step (ms per image)", *names], rows)
+
+
 def _fast_and_floor(sweep: Sequence[Row], ticks: Sequence[str], xlabel: str, title: str) -> Figure:
     """Seconds per image of the fast path and of the floor along one sweep (no interval:
     each point is the best of its repeats)."""

@@ -24,6 +24,7 @@ from licnn.core.checks import check_targets as check_targets
 from licnn.core.config import LICNNConfig
 from licnn.core.gates import GateHooks, GatePoint, check_gateable, find_gate_points
 from licnn.core.lateral_inhibition import l2_normalise, layer_masks
+from licnn.core.lateral_inhibition import suppression_mask as suppression_mask  # old name
 from licnn.errors import InputError, ModelError
 
 if TYPE_CHECKING:  # the core needs no torchvision: models is imported for typing only

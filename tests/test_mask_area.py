@@ -177,3 +177,45 @@ def test_example_masks_are_the_runners_masks(tmp_path, fetched_data):
     for mask, areas in run.areas.items():
         assert example.masks[mask].mean() == pytest.approx(areas[0])
     assert set(example.variants) == {ma.variant_name(*v) for v in SMALL.variants()}
+
+
+def test_holm_adjusts_each_variant_and_metric_as_one_family():
+    from licnn.experiments.blur.mask_area.statistics import _adjust_holm
+    from licnn.metrics.stats import holm
+
+    def cell(p1, p5):
+        return {
+            metric: {"vs_licnn": {"mcnemar": {"p_value": p}}, "vs_original": {}}
+            for metric, p in (("top1", p1), ("top5", p5))
+        }
+
+    summary = {
+        "sources": {
+            "licnn": {"q0.3": {"object_r10": {"top1": {}, "top5": {}}}},
+            "disc": {
+                "q0.3": {"object_r10": cell(0.01, 0.2)},
+                "q0.5": {"object_r10": cell(0.04, 0.3)},
+            },
+            "blob": {"q0.3": {"object_r10": cell(0.03, 0.5), "background_r10": cell(0.02, 0.9)}},
+        }
+    }
+    _adjust_holm(summary, "vs_licnn")
+    src = summary["sources"]
+    got = [
+        src[s][p]["object_r10"]["top1"]["vs_licnn"]["mcnemar"]
+        for s, p in (("disc", "q0.3"), ("disc", "q0.5"), ("blob", "q0.3"))
+    ]
+    assert [g["holm_p"] for g in got] == pytest.approx(list(holm([0.01, 0.04, 0.03])))
+    assert all(g["family_size"] == 3 for g in got)
+    alone = src["blob"]["q0.3"]["background_r10"]["top5"]["vs_licnn"]["mcnemar"]
+    assert alone["holm_p"] == pytest.approx(0.9) and alone["family_size"] == 1
+
+
+def test_exact_mcnemar_stays_exact_with_many_discordant_pairs():
+    a = np.array([True] * 30 + [False] * 10)
+    b = np.array([False] * 30 + [True] * 10)
+    out = ma.mcnemar_exact(a, b)
+    assert (out["a_only"], out["b_only"]) == (30, 10)
+    from scipy import stats
+
+    assert out["p_value"] == pytest.approx(stats.binomtest(30, 40, 0.5).pvalue)

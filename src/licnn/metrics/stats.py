@@ -72,14 +72,17 @@ def mean_ci(
     return {"mean": float(flat.mean()), "low": low, "high": high, "n": int(flat.size)}
 
 
-def mcnemar(correct_a: ArrayLike, correct_b: ArrayLike) -> dict[str, float | int | str]:
+def mcnemar(
+    correct_a: ArrayLike, correct_b: ArrayLike, exact: bool = False
+) -> dict[str, float | int | str]:
     """McNemar's paired test of two boolean correctness arrays over the same items.
 
     ``b`` counts items right under A and wrong under B, ``c`` the reverse. With fewer than
-    25 discordant items (``b + c``) the p-value is the two-sided exact binomial test of
-    ``b`` out of ``b + c`` at 1/2, and the statistic is ``min(b, c)``; otherwise it is the
-    chi-square test with continuity correction, statistic ``(|b - c| - 1)^2 / (b + c)`` on
-    one degree of freedom. With no discordant items: statistic 0, p-value 1.
+    25 discordant items (``b + c``), or always with ``exact=True``, the p-value is the
+    two-sided exact binomial test of ``b`` out of ``b + c`` at 1/2, and the statistic is
+    ``min(b, c)``; otherwise it is the chi-square test with continuity correction,
+    statistic ``(|b - c| - 1)^2 / (b + c)`` on one degree of freedom. With no discordant
+    items: statistic 0, p-value 1.
     Returns a dict with keys b, c, statistic, p_value, method
     (``'exact-binomial'`` or ``'chi2-continuity'``).
     """
@@ -92,7 +95,7 @@ def mcnemar(correct_a: ArrayLike, correct_b: ArrayLike) -> dict[str, float | int
     b = int(np.count_nonzero(a & ~b_arr))
     c = int(np.count_nonzero(~a & b_arr))
     discordant = b + c
-    if discordant < MCNEMAR_EXACT_BELOW:
+    if exact or discordant < MCNEMAR_EXACT_BELOW:
         p_value = 1.0 if discordant == 0 else stats.binomtest(b, discordant, 0.5).pvalue
         statistic = float(min(b, c))
         method = "exact-binomial"

@@ -7,41 +7,35 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from scipy import stats
 
 from licnn.experiments.blur.mask_area.grid import SEED, variant_name
 from licnn.experiments.blur.mask_area.runner import MaskAreaResults
-from licnn.metrics.stats import proportion_ci
+from licnn.metrics.stats import bootstrap_ci, holm, mcnemar, proportion_ci
 
 # --- statistics ----------------------------------------------------------------------------
 
 
 def mcnemar_exact(a: ArrayLike, b: ArrayLike) -> dict[str, Any]:
-    """Exact McNemar test (two-sided binomial test of the discordant pairs at 1/2)."""
-    x = np.asarray(a, dtype=bool)
-    y = np.asarray(b, dtype=bool)
-    n01 = int(np.count_nonzero(x & ~y))
-    n10 = int(np.count_nonzero(~x & y))
-    p = 1.0 if n01 + n10 == 0 else float(stats.binomtest(n01, n01 + n10, 0.5).pvalue)
-    return {"a_only": n01, "b_only": n10, "p_value": p}
+    """Exact McNemar test (:func:`licnn.metrics.stats.mcnemar` with ``exact=True``): the
+    images right only under ``a`` and only under ``b``, and the two-sided p-value."""
+    test = mcnemar(a, b, exact=True)
+    return {"a_only": test["b"], "b_only": test["c"], "p_value": test["p_value"]}
 
 
 def paired_difference(
     a: ArrayLike, b: ArrayLike, confidence: float = 0.95, n_resamples: int = 2000, seed: int = 0
 ) -> dict[str, Any]:
-    """Mean of ``b - a`` over paired 0/1 outcomes, with a percentile bootstrap interval and exact McNemar."""
+    """Mean of ``b - a`` over paired 0/1 outcomes, with its percentile bootstrap interval
+    (:func:`licnn.metrics.stats.bootstrap_ci`) and the exact McNemar test."""
     x = np.asarray(a, dtype=np.float64).ravel()
     y = np.asarray(b, dtype=np.float64).ravel()
     if x.shape != y.shape or x.size == 0:
         raise ValueError(f"need paired, non-empty arrays, got {x.size} and {y.size}")
     diff = y - x
-    rng = np.random.default_rng(seed)
-    means = diff[rng.integers(0, diff.size, size=(n_resamples, diff.size))].mean(axis=1)
-    alpha = (1 - confidence) / 2
-    low, high = np.quantile(means, [alpha, 1 - alpha])
+    low, high = bootstrap_ci(diff, confidence, n_resamples, seed)
     return {
         "difference": float(diff.mean()),
-        "ci": [float(low), float(high)],
+        "ci": [low, high],
         "n": int(diff.size),
         "mcnemar": mcnemar_exact(x.astype(bool), y.astype(bool)),
     }
@@ -91,7 +85,29 @@ def summarise_mask_area(results: MaskAreaResults, reference: str = "licnn") -> d
                 entry["vs_" + reference] = paired_difference(hits[ref][rows, m], got)
             cell[metric] = entry
         out["sources"].setdefault(source, {}).setdefault(point, {})[f"{kind}_r{r:g}"] = cell
+    _adjust_holm(out, "vs_" + reference)
     return out
+
+
+def _adjust_holm(summary: dict[str, Any], key: str) -> None:
+    """Add ``holm_p`` to every ``key`` comparison (each control minus the reference).
+
+    The family is one blur variant (kind and radius) and one metric: every control at every
+    area point of that variant, the comparisons a table or a curve of the chapter shows
+    together.
+    """
+    families: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    for points in summary["sources"].values():
+        for cells in points.values():
+            for variant, cell in cells.items():
+                for metric in ("top1", "top5"):
+                    if key in cell[metric]:
+                        families.setdefault((variant, metric), []).append(cell[metric][key])
+    for family in families.values():
+        adjusted = holm([entry["mcnemar"]["p_value"] for entry in family])
+        for entry, p in zip(family, adjusted, strict=True):
+            entry["mcnemar"]["holm_p"] = float(p)
+            entry["mcnemar"]["family_size"] = len(family)
 
 
 def curve(summary: Mapping[str, Any], source: str, variant: str, metric: str) -> dict[str, NDArray]:
@@ -150,8 +166,9 @@ def rescue_table(
 
 def _fmt_diff(entry: Mapping[str, Any]) -> str:
     low, high = entry["ci"]
-    p = entry["mcnemar"]["p_value"]
-    return f"{entry['difference']:+.3f} [{low:+.3f}, {high:+.3f}], p={p:.2g}"
+    test = entry["mcnemar"]
+    text = f"{entry['difference']:+.3f} [{low:+.3f}, {high:+.3f}], p={test['p_value']:.2g}"
+    return text + (f" (Holm {test['holm_p']:.2g})" if "holm_p" in test else "")
 
 
 def comparison_lines(summary: Mapping[str, Any], reference: str = "licnn") -> str:

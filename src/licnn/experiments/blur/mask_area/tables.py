@@ -12,7 +12,9 @@ from licnn.experiments.blur.mask_area.grid import SEED, SOURCE_LABELS
 
 def _interval_text(entry: Mapping[str, Any]) -> str:
     low, high = entry["ci"]
-    return f"{entry['difference']:+.3f} [{low:+.3f}, {high:+.3f}]"
+    text = f"{entry['difference']:+.3f} [{low:+.3f}, {high:+.3f}]"
+    holm_p = entry.get("mcnemar", {}).get("holm_p")
+    return text if holm_p is None else f"{text}, Holm p {holm_p:.2g}"
 
 
 def control_table(
@@ -23,7 +25,8 @@ def control_table(
     reference: str = "licnn",
 ) -> str:
     """Markdown table: per source and area point, accuracy (share of the original) and the
-    paired difference from ``reference`` at the same area (95% bootstrap interval)."""
+    paired difference from ``reference`` at the same area (95% bootstrap interval, and the
+    exact McNemar p-value Holm-adjusted over the variant's family of comparisons)."""
     from licnn.tables import format_table
 
     base = summary["original"][metric]["accuracy"]
@@ -88,6 +91,7 @@ def key_numbers(summary: Mapping[str, Any], radius: int = 10) -> dict[str, Any]:
                 value["minus_licnn"] = entry["vs_licnn"]["difference"]
                 value["minus_licnn_ci"] = entry["vs_licnn"]["ci"]
                 value["mcnemar_p"] = entry["vs_licnn"]["mcnemar"]["p_value"]
+                value["holm_p"] = entry["vs_licnn"]["mcnemar"].get("holm_p")
             per_source[source] = value
         out[name] = per_source
     return out
@@ -115,6 +119,8 @@ def key_lines(numbers: Mapping[str, Any]) -> str:
                     f"; minus LICNN {value['minus_licnn']:+.3f} [{low:+.3f}, {high:+.3f}]"
                     f", McNemar p={value['mcnemar_p']:.2g}"
                 )
+                if value.get("holm_p") is not None:
+                    text += f" (Holm {value['holm_p']:.2g})"
             lines.append(
                 f"  {SOURCE_LABELS.get(source, source):<28} area {value['area']:.2f}: {text}"
             )

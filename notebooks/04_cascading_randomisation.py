@@ -327,19 +327,10 @@ Markdown(sanity.quantus_table(quantus_scores, sanity.QUANTUS_LABELS))
 
 # %%
 vgg = load_model("vgg16-random", device=device)
-vgg_groups = sanity.layer_groups(vgg, "stage")
 vgg_records = records[:vgg_images]
-vgg_last = vgg_groups[-1][0]
-vgg_result = sanity.run_randomisation(
-    vgg, vgg_records, "cascading", vgg_methods, [vgg_last], vgg_groups,
-    seed=randomisation_seed, ig_steps=ig_steps, progress=False,
-)  # fmt: skip
-vgg_originals = sanity.original_maps(
-    vgg, vgg_records, vgg_methods, ig_steps=ig_steps, progress=False
-)
-vgg_point = sanity.end_point(
-    vgg_result, vgg_last,
-    sanity.trained_other_image(vgg_originals, vgg_result.keys, vgg_methods, baseline_partners),
+vgg_point = sanity.randomised_end_point(
+    vgg, vgg_records, vgg_methods, "stage",
+    partners=baseline_partners, seed=randomisation_seed, ig_steps=ig_steps,
 )  # fmt: skip
 Markdown(sanity.methods_table(vgg_point))
 
@@ -491,7 +482,10 @@ save_results(
         "smprt": quantus_scores.get("smprt"),
         "emprt": quantus_scores.get("emprt"),
         "quantus": {"images": quantus_images, "nr_samples": quantus_samples},
-        "vgg16_random": {"end_point": vgg_point, "images": vgg_result.keys},
+        "vgg16_random": {
+            "end_point": vgg_point,
+            "images": [sanity.item_name(r) for r in vgg_records],
+        },
         "provenance": record,
     },
     results_dir,

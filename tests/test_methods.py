@@ -195,3 +195,21 @@ def test_a_non_finite_map_is_a_model_error(small, x):
             make_method("test_overflow", small).attribute(x)
     finally:
         unregister("test_overflow")
+
+
+def test_integrated_gradients_batches_fewer_rows_than_images_silently(small, x):
+    # Captum needs at least one step of every image per pass and warns when the internal
+    # batch is smaller than the batch of images; the method asks for that many rows itself.
+    import warnings
+
+    from captum.attr import IntegratedGradients
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        maps = make_method("integrated_gradients", small, ig_steps=4, batch_size=2).attribute(
+            x, target=1
+        )
+    expected = IntegratedGradients(small.module).attribute(
+        x.clone().requires_grad_(True), target=1, n_steps=4, internal_batch_size=x.shape[0]
+    )
+    torch.testing.assert_close(maps, expected.sum(dim=1), rtol=1e-5, atol=1e-7)

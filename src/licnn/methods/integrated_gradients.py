@@ -26,10 +26,12 @@ class IntegratedGradients(AttributionMethod):
 
     def _attribute(self, inputs: torch.Tensor, target: torch.Tensor | None) -> torch.Tensor:
         # Steps in batches of batch_size inputs: larger ones are slower per step on a CPU.
+        # Captum takes at least one step for every image at once, and warns when asked for
+        # fewer rows than images; asking for that many gives the same batches, silently.
         attributions = self._captum.attribute(
             leaf(inputs),
             target=target,
             n_steps=self.ig_steps,
-            internal_batch_size=self.batch_size,
+            internal_batch_size=max(self.batch_size, inputs.shape[0]),
         )
         return attributions.sum(dim=1)

@@ -177,6 +177,17 @@ def test_executed_copy_ran_cleanly(name: str) -> None:
 
 
 @pytest.mark.parametrize("name", NAMES)
+def test_executed_copy_shows_no_warnings(name: str) -> None:
+    # A warning printed into the book is a library's message to its caller (with this
+    # machine's paths), not something a reader can act on: the code should not cause it.
+    book = read_ipynb(BOOK / f"{name}.ipynb")
+    for cell in book.cells:
+        for out in cell.get("outputs", []):
+            text = "".join(out.get("text", "")) if out.get("name") == "stderr" else ""
+            assert "Warning" not in text, f"book/{name}.ipynb prints a warning: {text[:200]}"
+
+
+@pytest.mark.parametrize("name", NAMES)
 def test_results_file(name: str) -> None:
     path = BOOK / "results" / f"{name}.json"
     assert path.is_file(), (

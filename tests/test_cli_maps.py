@@ -2,6 +2,7 @@
 
 import json
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -60,6 +61,8 @@ def test_bench_json(samples_dir, capsys):
     assert result["speedup"] == pytest.approx(result["reference_s"] / result["fast_s"])
     assert result["floor_ratio"] == pytest.approx(result["fast_s"] / result["floor_s"])
     assert 0 <= result["max_abs_diff"] <= 1e-5
+    if Path("/proc/cpuinfo").is_file():  # Linux: the record names the processor
+        assert result["cpu"] and result["cpu"] != "x86_64", result["cpu"]
 
 
 def test_bench_steps_json(samples_dir, capsys):

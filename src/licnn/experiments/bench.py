@@ -27,6 +27,21 @@ from licnn.core.gates import GateHooks
 from licnn.models import LoadedModel
 
 
+def cpu_name() -> str:
+    """The processor's model name, for the record of a timing (empty if it cannot be told).
+
+    ``platform.processor()`` is empty on Linux, so ``/proc/cpuinfo`` is read first.
+    """
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as info:
+            for line in info:
+                if line.lower().startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
 @dataclass
 class BenchResult:
     """Seconds per image and peak memory of each method, with the largest map difference."""
@@ -47,7 +62,7 @@ class BenchResult:
     peak_memory_mb: dict[str, float] = field(default_factory=dict)
     threads: int = field(default_factory=torch.get_num_threads)
     torch_version: str = torch.__version__
-    cpu: str = field(default_factory=platform.processor)
+    cpu: str = field(default_factory=cpu_name)
 
     def as_dict(self) -> dict[str, object]:
         return asdict(self)
